@@ -1,0 +1,144 @@
+// Package backends defines what ferry needs from one side of a sync: the
+// Replica interface, the Entry a listing yields, and the capabilities a side
+// declares. It imports no rclone package; backends/rclonefs implements
+// Replica over rclone and backends/mem in memory for tests.
+//
+// Paths are slash-separated, relative to the replica root, never empty, and
+// never contain "." or ".." elements or a leading or trailing slash (as in
+// io/fs.ValidPath).
+package backends
+
+import (
+	"context"
+	"errors"
+	"io"
+	"time"
+)
+
+// ErrNotFound is returned (wrapped) by Open, Stat, Move, Delete and Hash when
+// the path does not exist on the replica.
+var ErrNotFound = errors.New("not found")
+
+// ErrHashUnsupported is returned by Hash when the replica cannot produce the
+// requested kind of hash.
+var ErrHashUnsupported = errors.New("hash kind not supported")
+
+// ErrCannotCopy is returned by Copier.CopyFrom when a server-side copy is not
+// possible between the two replicas; the caller then streams the content.
+var ErrCannotCopy = errors.New("server-side copy not possible")
+
+// Entry is one file or directory as a listing reports it. Only what the
+// listing gives for free is filled in: a steady-state sync must not make a
+// request per object.
+type Entry struct {
+	Path    string
+	Dir     bool      // a directory; Size, ModTime and Hash are then zero
+	Size    int64     // bytes; -1 when unknown
+	ModTime time.Time // zero when the listing cannot tell it cheaply
+	// Hash is the content hash of kind Caps.ListHash, lower-case hex, when
+	// the listing gives it for free; "" otherwise.
+	Hash string
+}
+
+// Caps describes what a replica can tell and do. It is plain data and does
+// not change during the life of a replica.
+type Caps struct {
+	// Precision is the resolution of modification times the replica
+	// stores and reports; 0 means it keeps no usable modification times.
+	Precision time.Duration
+	// SetModTime reports whether Put keeps the source's modification time.
+	SetModTime bool
+	// ListModTime reports whether List fills Entry.ModTime.
+	ListModTime bool
+	// ListHash is the kind of hash List fills in Entry.Hash ("md5",
+	// "sha1", ...), or "" when the listing carries none.
+	ListHash string
+	// Hashes are the kinds Hash can produce, preferred first; it may be
+	// costly (a local replica reads the file).
+	Hashes []string
+	// CaseInsensitive reports that names differing only in case are the
+	// same file.
+	CaseInsensitive bool
+	// Dirs reports that the replica stores directories (empty directories
+	// can exist); object stores usually do not.
+	Dirs bool
+}
+
+// Replica is one side of a sync. Implementations are safe for concurrent use.
+type Replica interface {
+	// String is the canonical name of the replica, safe to print and to
+	// store: it never carries a secret from a connection string.
+	String() string
+	// Caps reports the replica's capabilities.
+	Caps() Caps
+	// List calls fn once for every file and directory under the root, in
+	// no particular order, never concurrently. Replicas without Caps.Dirs
+	// report the directories their files imply. An error from fn stops
+	// the listing and is returned. A root that does not exist lists
+	// nothing and returns nil; any other failure is an error, never an
+	// empty list.
+	List(ctx context.Context, fn func(Entry) error) error
+	// Stat reports one path as List would, or an error wrapping ErrNotFound.
+	Stat(ctx context.Context, path string) (Entry, error)
+	// Open opens the file for reading.
+	Open(ctx context.Context, path string) (io.ReadCloser, error)
+	// Put writes the content of r to path, creating parent directories and
+	// replacing a file that is there. It never leaves a partial file under
+	// path: the content appears whole or not at all. src gives the size
+	// (-1 if unknown) and modification time to keep where the replica can.
+	// It returns the entry as a listing would now report it.
+	Put(ctx context.Context, path string, r io.Reader, src Entry) (Entry, error)
+	// Move renames a file within the replica, creating the parents of to
+	// and replacing a file there; the modification time stays where the
+	// replica keeps them.
+	Move(ctx context.Context, from, to string) (Entry, error)
+	// Delete removes a file. Deleting a path that does not exist returns an
+	// error wrapping ErrNotFound. On a replica with Caps.Dirs the file's
+	// directory stays, even when it becomes empty.
+	Delete(ctx context.Context, path string) error
+	// Hash computes the content hash of the given kind.
+	Hash(ctx context.Context, path string, kind string) (string, error)
+	// Mkdir creates a directory and its parents; it is not an error if it
+	// exists. Replicas without directories do nothing.
+	Mkdir(ctx context.Context, path string) error
+	// Rmdir removes an empty directory; a missing one is an error wrapping
+	// ErrNotFound.
+	Rmdir(ctx context.Context, path string) error
+}
+
+// Copier is implemented by replicas that can copy a file from another replica
+// without streaming it through ferry (a server-side copy, when both are on one
+// remote). Like Put, it creates parents and replaces a file at dstPath.
+// CopyFrom returns an error wrapping ErrCannotCopy when it cannot, before
+// changing anything.
+type Copier interface {
+	CopyFrom(ctx context.Context, src Replica, srcPath, dstPath string) (Entry, error)
+}
+
+// IsRetryable reports whether err is a transient failure (a network error, a
+// server asking to slow down) that the same operation may survive on a later
+// try. Replicas mark such errors by wrapping them in a type with a
+// Retryable() bool method.
+func IsRetryable(err error) bool {
+	var r interface{ Retryable() bool }
+	return errors.As(err, &r) && r.Retryable()
+}
+
+// Common hash kinds, named as rclone names them.
+const (
+	HashMD5  = "md5"
+	HashSHA1 = "sha1"
+)
+
+// CommonHash returns the first kind in a's preference order that b can also
+// produce, or "".
+func CommonHash(a, b Caps) string {
+	for _, k := range a.Hashes {
+		for _, l := range b.Hashes {
+			if k == l {
+				return k
+			}
+		}
+	}
+	return ""
+}
