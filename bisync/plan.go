@@ -1,0 +1,359 @@
+package bisync
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/ferry-sync/ferry/backends"
+	"github.com/ferry-sync/ferry/history"
+)
+
+// item is one file path through classify, decide and execute.
+type item struct {
+	path string
+	hist *history.Record         // nil when the path is not in the history
+	tomb [2]*history.Fingerprint // deletion records, consulted only without history
+	e    [2]*backends.Entry      // nil when absent on that side
+	st   [2]State
+	v    [2]verdict
+	// hash[i] is the hash of side i's current content, of that side's
+	// kind, when known without reading the file again.
+	hash [2]string
+	cell *cell
+	act  Action
+	// names for conflict copies, chosen while planning so that they are
+	// unique across both sides: conflictName[i] keeps side i's version.
+	conflictName [2]string
+	// keep means the history record stays as it was (a change the mode
+	// does not propagate yet).
+	keep bool
+	// out are the history records this item leaves after execution.
+	out []history.Record
+}
+
+// join merges the two sorted listings and the sorted history into items, one
+// per path, in path order.
+func join(l1, l2 []backends.Entry, recs []history.Record, tombs [2]map[string]history.Fingerprint) []*item {
+	items := make([]*item, 0, max(len(l1), len(l2), len(recs)))
+	i, j, k := 0, 0, 0
+	for i < len(l1) || j < len(l2) || k < len(recs) {
+		p := ""
+		if i < len(l1) {
+			p = l1[i].Path
+		}
+		if j < len(l2) && (p == "" || l2[j].Path < p) {
+			p = l2[j].Path
+		}
+		if k < len(recs) && (p == "" || recs[k].Path < p) {
+			p = recs[k].Path
+		}
+		it := &item{path: p}
+		if i < len(l1) && l1[i].Path == p {
+			it.e[0] = &l1[i]
+			i++
+		}
+		if j < len(l2) && l2[j].Path == p {
+			it.e[1] = &l2[j]
+			j++
+		}
+		if k < len(recs) && recs[k].Path == p {
+			it.hist = &recs[k]
+			k++
+		}
+		if it.hist == nil {
+			for s := range 2 {
+				if fp, ok := tombs[s][p]; ok {
+					it.tomb[s] = &fp
+				}
+			}
+		}
+		items = append(items, it)
+	}
+	return items
+}
+
+// classify sets each side's state, leaving needHash verdicts for hashPass.
+func (e *engine) classify(it *item) {
+	for s := range 2 {
+		ent := it.e[s]
+		if ent != nil && ent.Hash != "" && e.sides[s].caps.ListHash == e.sides[s].hashKind {
+			it.hash[s] = ent.Hash
+		}
+		switch {
+		case it.hist != nil && ent == nil:
+			it.st[s] = Deleted
+		case it.hist != nil:
+			fp := it.hist.One
+			if s == 1 {
+				fp = it.hist.Two
+			}
+			it.v[s] = compareFingerprint(e.sides[s], e.opts.Compare, ent, fp)
+			switch it.v[s] {
+			case same:
+				it.st[s] = Unchanged
+				if it.hash[s] == "" {
+					it.hash[s] = fp.Hash // the content is what it was
+				}
+			case changed:
+				it.st[s] = Modified
+			}
+		case ent != nil:
+			it.st[s] = Created
+		case it.tomb[s] != nil:
+			it.st[s] = Deleted
+		default:
+			it.st[s] = Absent
+		}
+	}
+}
+
+// hashPass settles the needHash verdicts: the file's hash, compared with the
+// one in the history, tells a touch (Unchanged) from an edit (Modified).
+func (e *engine) hashPass(ctx context.Context, items []*item) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(e.opts.Checkers)
+	for _, it := range items {
+		for s := range 2 {
+			if it.v[s] != needHash {
+				continue
+			}
+			g.Go(func() error {
+				sd := e.sides[s]
+				h, err := sd.r.Hash(gctx, it.path, sd.hashKind)
+				if err != nil {
+					return &OpError{Op: "hash", Side: sd.n, Path: it.path, Err: err}
+				}
+				want := it.hist.One.Hash
+				if s == 1 {
+					want = it.hist.Two.Hash
+				}
+				it.hash[s] = h
+				if h != "" && h == want {
+					it.st[s] = Unchanged
+				} else {
+					it.st[s] = Modified
+				}
+				it.v[s] = same
+				return nil
+			})
+		}
+	}
+	return g.Wait()
+}
+
+// decideAll looks up every item's cell, then settles the cells that depend on
+// content: conflicts with equal content are only recorded, survivors that
+// match a deletion record are deleted, and one-way copies over the
+// destination's own edit keep that edit.
+func (e *engine) decideAll(ctx context.Context, items []*item, l [2]listing) error {
+	for _, it := range items {
+		c, err := decide(e.opts.Mode, it.st[0], it.st[1])
+		if err != nil {
+			return fmt.Errorf("%s: %w", it.path, err)
+		}
+		it.cell = c
+		it.act = Action{Path: it.path, Decision: c.id, Op: c.op, Reason: c.reason}
+		if c.op == OpNothing && it.hist != nil && c.id != 2 {
+			it.keep = true
+		}
+	}
+	taken := make(map[string]bool, len(items))
+	for _, it := range items {
+		taken[it.path] = true
+	}
+	for s := range 2 {
+		for _, d := range l[s].dirs {
+			taken[d.Path] = true
+		}
+	}
+	nameConflicts(items, taken, newConflictNamer(e.opts, e.opts.Now()))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(e.opts.Checkers)
+	for _, it := range items {
+		switch {
+		case it.cell.op == OpConflict:
+			g.Go(func() error { return e.settleConflict(gctx, it) })
+		case it.cell.protect:
+			g.Go(func() error { return e.settleProtected(gctx, it) })
+		case it.cell.stale:
+			g.Go(func() error { return e.settleStale(gctx, it) })
+		}
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	for _, it := range items {
+		it.act.Size = e.transferSize(it)
+	}
+	return nil
+}
+
+func (e *engine) settleConflict(ctx context.Context, it *item) error {
+	eq, err := e.sameContent(ctx, it)
+	if err != nil {
+		return err
+	}
+	if eq {
+		it.act.Op = OpRecord
+		it.act.Reason += ", same content"
+		return nil
+	}
+	it.act.Winner = e.winner(it)
+	switch {
+	case it.act.Winner == 0:
+		it.act.Reason += ", different content: both versions kept"
+	case e.opts.ConflictLoser == LoserDelete:
+		it.act.Reason += fmt.Sprintf(", different content: path%d wins (--conflict-resolve %v), the other is deleted", it.act.Winner, e.opts.ConflictResolve)
+	default:
+		it.act.Reason += fmt.Sprintf(", different content: path%d wins (--conflict-resolve %v), the other is kept as a conflict copy", it.act.Winner, e.opts.ConflictResolve)
+	}
+	return nil
+}
+
+// settleProtected handles a one-way copy onto a destination that has its own
+// version: equal content is recorded; otherwise the destination's version is
+// kept (as a conflict copy, or in the backup dir) before it is overwritten.
+func (e *engine) settleProtected(ctx context.Context, it *item) error {
+	dst := 1
+	if it.cell.op == OpCopy2to1 {
+		dst = 0
+	}
+	if it.e[dst] == nil {
+		return nil
+	}
+	eq, err := e.sameContent(ctx, it)
+	if err != nil {
+		return err
+	}
+	if eq {
+		it.act.Op = OpRecord
+		it.act.Reason += ", same content"
+		return nil
+	}
+	if e.sides[dst].backup != nil {
+		it.act.Reason += fmt.Sprintf(", path%d's version is moved to the backup dir", dst+1)
+	} else {
+		it.act.Reason += fmt.Sprintf(", path%d's version is kept as %s", dst+1, it.conflictName[dst])
+	}
+	return nil
+}
+
+// settleStale turns a copy that faces a deletion record into a deletion when
+// the survivor is exactly what was deleted on the other side: it is a stale
+// copy, and copying it would bring a deleted file back.
+func (e *engine) settleStale(ctx context.Context, it *item) error {
+	src := 0
+	if it.cell.op == OpCopy2to1 {
+		src = 1
+	}
+	tomb := it.tomb[1-src]
+	ent := it.e[src]
+	if tomb == nil || ent == nil || tomb.Size != ent.Size {
+		return nil
+	}
+	stale := false
+	switch {
+	case tomb.Hash != "":
+		h := it.hash[src]
+		if h == "" && e.sides[src].hashKind != "" {
+			var err error
+			h, err = e.sides[src].r.Hash(ctx, it.path, e.sides[src].hashKind)
+			if err != nil {
+				return &OpError{Op: "hash", Side: src + 1, Path: it.path, Err: err}
+			}
+			it.hash[src] = h
+		}
+		stale = h != "" && h == tomb.Hash
+	case tomb.ModTime != 0 && !ent.ModTime.IsZero():
+		stale = sameTime(ent.ModTime, tomb.ModTime, e.sides[src].caps.Precision)
+	}
+	if stale {
+		it.act.Op = OpDelete1
+		if src == 1 {
+			it.act.Op = OpDelete2
+		}
+		it.act.Reason = fmt.Sprintf("stale copy of a file deleted on path%d", 2-src)
+	}
+	return nil
+}
+
+// winner applies --conflict-resolve: 1 or 2, or 0 when both versions are kept.
+func (e *engine) winner(it *item) int {
+	e1, e2 := it.e[0], it.e[1]
+	pick := func(first bool) int {
+		if first {
+			return 1
+		}
+		return 2
+	}
+	switch e.opts.ConflictResolve {
+	case ResolvePath1:
+		return 1
+	case ResolvePath2:
+		return 2
+	case ResolveNewer, ResolveOlder:
+		if e1.ModTime.IsZero() || e2.ModTime.IsZero() || e1.ModTime.Equal(e2.ModTime) {
+			return 0
+		}
+		return pick(e1.ModTime.After(e2.ModTime) == (e.opts.ConflictResolve == ResolveNewer))
+	case ResolveLarger, ResolveSmaller:
+		if e1.Size < 0 || e2.Size < 0 || e1.Size == e2.Size {
+			return 0
+		}
+		return pick((e1.Size > e2.Size) == (e.opts.ConflictResolve == ResolveLarger))
+	}
+	return 0
+}
+
+// transferSize is the number of bytes an action moves, for the summary.
+func (e *engine) transferSize(it *item) int64 {
+	size := func(s int) int64 {
+		if it.e[s] == nil || it.e[s].Size < 0 {
+			return 0
+		}
+		return it.e[s].Size
+	}
+	switch it.act.Op {
+	case OpCopy1to2:
+		return size(0)
+	case OpCopy2to1:
+		return size(1)
+	case OpConflict:
+		return size(0) + size(1)
+	}
+	return 0
+}
+
+// nameConflicts gives every item that may need a conflict copy its names,
+// unique among all paths on both sides and among each other.
+func nameConflicts(items []*item, taken map[string]bool, namer conflictNamer) {
+	for _, it := range items {
+		if it.cell == nil || (it.cell.op != OpConflict && !it.cell.protect) {
+			continue
+		}
+		for s := range 2 {
+			it.conflictName[s] = namer.unique(it.path, s+1, taken)
+		}
+	}
+}
+
+// sortedEntries sorts a listing by path and rejects duplicates, which a
+// replica must never report and the merge-join could not handle.
+func sortedEntries(l []backends.Entry, sd *side) error {
+	sort.Slice(l, func(i, j int) bool { return l[i].Path < l[j].Path })
+	for i := 1; i < len(l); i++ {
+		if l[i].Path == l[i-1].Path {
+			return &OpError{Op: "list", Side: sd.n, Path: l[i].Path, Err: fmt.Errorf("listed twice")}
+		}
+	}
+	return nil
+}
+
+// isUnder reports whether p is dir or inside it.
+func isUnder(p, dir string) bool {
+	return p == dir || strings.HasPrefix(p, dir+"/")
+}

@@ -1,0 +1,275 @@
+package bisync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"sort"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/ferry-sync/ferry/backends"
+	"github.com/ferry-sync/ferry/history"
+)
+
+// ErrFailed is wrapped by Run's error when some actions failed: nothing was
+// committed, and the next run picks the work up again.
+var ErrFailed = errors.New("bisync: some actions failed")
+
+// engine holds one run's state.
+type engine struct {
+	opts  Options
+	sides [2]*side
+	log   *slog.Logger
+	res   *Result
+	// tombs are the deletion records of each side, by path; consulted only
+	// for paths that the history does not hold.
+	tombs [2]map[string]history.Fingerprint
+}
+
+// Run syncs the pair once. It returns a Result describing what was planned
+// and done, and an error when the run could not be planned (a listing failed,
+// the history is unreadable) or when any action failed (wrapping ErrFailed).
+// The history moves forward only when every action succeeded.
+func Run(ctx context.Context, p Pair, opts Options) (*Result, error) {
+	if err := validate(&opts); err != nil {
+		return nil, err
+	}
+	return newEngine(p, opts).run(ctx, p.HistoryFile)
+}
+
+func newEngine(p Pair, opts Options) *engine {
+	return &engine{
+		opts:  opts,
+		sides: [2]*side{newSide(1, p.Path1, opts.BackupDir1), newSide(2, p.Path2, opts.BackupDir2)},
+		log:   opts.Logger,
+		res:   &Result{Done: map[Op]int{}},
+	}
+}
+
+func (e *engine) run(ctx context.Context, historyFile string) (*Result, error) {
+	opts := e.opts
+	prev, err := e.loadHistory(historyFile)
+	if err != nil {
+		return nil, err
+	}
+	e.res.FirstRun = prev == nil
+	listings, err := e.list(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var recs []history.Record
+	if prev != nil {
+		recs = prev.Records
+	}
+	files, dirs := splitDirs(recs)
+	items := join(listings[0].files, listings[1].files, files, e.tombs)
+	for _, it := range items {
+		e.classify(it)
+	}
+	if err := e.hashPass(ctx, items); err != nil {
+		return nil, err
+	}
+	if err := e.decideAll(ctx, items, listings); err != nil {
+		return nil, err
+	}
+	dirPlan := e.planDirs(listings, dirs, items)
+	e.res.Plan = makePlan(items, dirPlan)
+	if opts.DryRun {
+		return e.res, nil
+	}
+
+	failed := e.execute(ctx, items)
+	if len(failed) == 0 {
+		failed = e.executeDirs(ctx, dirPlan)
+	}
+	e.res.Failed = failed
+	if len(failed) > 0 {
+		return e.res, fmt.Errorf("%w: %d of %d; nothing was committed and the next run will pick the work up again", ErrFailed, len(failed), len(e.res.Plan))
+	}
+	next := e.newHistory(items, dirPlan)
+	if err := history.Save(historyFile, next); err != nil {
+		return e.res, fmt.Errorf("all changes were made but the history could not be saved (the next run will recognise them): %w", err)
+	}
+	e.res.Committed = true
+	return e.res, nil
+}
+
+func validate(o *Options) error {
+	if o.Mode < Bidirectional || o.Mode > PullDelete {
+		return fmt.Errorf("bisync: unknown mode %d", o.Mode)
+	}
+	if o.Transfers < 1 {
+		o.Transfers = 1
+	}
+	if o.Checkers < 1 {
+		o.Checkers = 1
+	}
+	if o.ConflictSuffix == "" {
+		o.ConflictSuffix = "conflict"
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.CreateEmptySrcDirs && o.RemoveEmptyDirs {
+		return errors.New("--create-empty-src-dirs and --remove-empty-dirs contradict each other: choose one")
+	}
+	return nil
+}
+
+// loadHistory returns nil for a first run (no history, or --resync).
+func (e *engine) loadHistory(file string) (*history.History, error) {
+	if e.opts.Resync {
+		return nil, nil
+	}
+	h, err := history.Load(file)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	// Hashes of another kind than the side's are useless for comparison.
+	for s, kind := range []string{h.Hash1, h.Hash2} {
+		if kind == e.sides[s].hashKind {
+			continue
+		}
+		for i := range h.Records {
+			if s == 0 {
+				h.Records[i].One.Hash = ""
+			} else {
+				h.Records[i].Two.Hash = ""
+			}
+		}
+	}
+	return h, nil
+}
+
+// listing is one side's files and directories, each sorted by path.
+type listing struct {
+	files, dirs []backends.Entry
+}
+
+// list lists both sides at once. A listing error is an error, never an empty
+// side.
+func (e *engine) list(ctx context.Context) ([2]listing, error) {
+	var out [2]listing
+	g, gctx := errgroup.WithContext(ctx)
+	for s := range 2 {
+		g.Go(func() error {
+			sd := e.sides[s]
+			var l listing
+			err := sd.r.List(gctx, func(ent backends.Entry) error {
+				if ent.Dir {
+					l.dirs = append(l.dirs, ent)
+				} else {
+					l.files = append(l.files, ent)
+				}
+				return nil
+			})
+			if err != nil {
+				return &OpError{Op: "list", Side: sd.n, Err: err}
+			}
+			if err := sortedEntries(l.files, sd); err != nil {
+				return err
+			}
+			if err := sortedEntries(l.dirs, sd); err != nil {
+				return err
+			}
+			out[s] = l
+			return nil
+		})
+	}
+	return out, g.Wait()
+}
+
+func splitDirs(recs []history.Record) (files, dirs []history.Record) {
+	files = make([]history.Record, 0, len(recs))
+	for _, r := range recs {
+		if r.Dir {
+			dirs = append(dirs, r)
+		} else {
+			files = append(files, r)
+		}
+	}
+	return files, dirs
+}
+
+// makePlan lists every action that does something or reports something, in
+// path order.
+func makePlan(items []*item, dirs []dirAction) []Action {
+	var plan []Action
+	for _, it := range items {
+		if it.act.Op == OpNothing && it.act.Decision == 2 {
+			continue
+		}
+		if it.act.Op == OpForget && it.hist == nil {
+			continue
+		}
+		plan = append(plan, it.act)
+	}
+	for _, d := range dirs {
+		if d.act.Op != OpNothing {
+			plan = append(plan, d.act)
+		}
+	}
+	sort.SliceStable(plan, func(i, j int) bool { return plan[i].Path < plan[j].Path })
+	return plan
+}
+
+// newHistory derives the next history from the plan and its results, without
+// listing again.
+func (e *engine) newHistory(items []*item, dirs []dirAction) *history.History {
+	h := &history.History{
+		Path1:   e.sides[0].r.String(),
+		Path2:   e.sides[1].r.String(),
+		Hash1:   e.sides[0].hashKind,
+		Hash2:   e.sides[1].hashKind,
+		Written: e.opts.Now().UTC(),
+	}
+	for _, it := range items {
+		switch {
+		case it.keep:
+			h.Records = append(h.Records, *it.hist)
+		case it.act.Op == OpNothing && it.act.Decision == 2:
+			h.Records = append(h.Records, history.Record{Path: it.path,
+				One: fingerprint(it.e[0], it.hash[0]), Two: fingerprint(it.e[1], it.hash[1])})
+		default:
+			h.Records = append(h.Records, it.out...)
+		}
+	}
+	for _, d := range dirs {
+		if d.record {
+			h.Records = append(h.Records, history.Record{Path: d.act.Path, Dir: true})
+		}
+	}
+	sort.Slice(h.Records, func(i, j int) bool { return h.Records[i].Path < h.Records[j].Path })
+	return h
+}
+
+// done counts a finished action and reports it.
+func (e *engine) done(a Action, err error) {
+	if err == nil {
+		e.res.Done[a.Op]++
+		switch a.Op {
+		case OpCopy1to2:
+			e.res.Bytes[1] += a.Size
+		case OpCopy2to1:
+			e.res.Bytes[0] += a.Size
+		}
+	}
+	if err != nil {
+		e.log.Warn("action failed", "path", a.Path, "op", a.Op.String(), "cell", a.Decision, "err", err)
+	} else {
+		e.log.Info("done", "path", a.Path, "op", a.Op.String(), "cell", a.Decision)
+	}
+	if e.opts.Progress != nil {
+		e.opts.Progress(a, err)
+	}
+}
