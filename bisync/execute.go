@@ -230,8 +230,11 @@ func (e *engine) copy(ctx context.Context, from, to string, src int, srcEnt *bac
 			return history.Record{}, err
 		}
 	}
-	if d.caps.ListHash == d.hashKind && got.Hash != "" {
+	switch {
+	case d.caps.ListHash == d.hashKind && got.Hash != "":
 		hs[1-src] = got.Hash
+	case copied && d.hashKind == s.hashKind:
+		hs[1-src] = hs[src] // a server-side copy has the source's bytes
 	}
 	if srcEnt.Size >= 0 && got.Size >= 0 && got.Size != srcEnt.Size {
 		return history.Record{}, &OpError{Op: "copy", Side: d.n, Path: to, Err: errChangedDuringCopy}
