@@ -1,0 +1,49 @@
+# ferry's developer commands. Each target is a few lines and can be run by
+# hand; `make test` is what .ci/run runs.
+
+GO       ?= go
+# How long each fuzz target runs under `make fuzz`.
+FUZZTIME ?= 30s
+# Generous: the end-to-end tests build ferry, which compiles rclone.
+TIMEOUT  ?= 30m
+
+.PHONY: all build demo test fmt-check vet quick race fuzz bench clean
+
+all: build
+
+build:
+	$(GO) build -o bin/ferry ./cmd/ferry
+
+# Build ferry, sync a sample vault with a second folder in a temporary
+# directory, edit both sides and sync again, showing what happened.
+demo: build
+	bash scripts/demo.sh bin/ferry
+
+# Everything: formatting, vet, and every test (no test cache: the
+# end-to-end tests drive a freshly built binary).
+test: fmt-check vet
+	$(GO) test -count=1 -timeout $(TIMEOUT) ./...
+
+fmt-check:
+	@files=$$(gofmt -l .); \
+	if [ -n "$$files" ]; then echo "gofmt needed on:"; echo "$$files"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+# The edit loop: no end-to-end tests, no servers.
+quick:
+	$(GO) test -short ./...
+
+race:
+	$(GO) test -race -short -timeout $(TIMEOUT) ./...
+
+# Every fuzz target of the module (found by grep), FUZZTIME each.
+fuzz:
+	GO=$(GO) FUZZTIME=$(FUZZTIME) bash scripts/fuzz.sh
+
+bench:
+	$(GO) test -run='^$$' -bench=. ./...
+
+clean:
+	rm -rf bin

@@ -1,0 +1,400 @@
+package rclonefs
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"unicode/utf8"
+
+	"github.com/ferry-sync/ferry/backends"
+	"github.com/rclone/rclone/fs"
+	"github.com/rclone/rclone/fs/fspath"
+	"github.com/rclone/rclone/fs/hash"
+	"github.com/rclone/rclone/fs/object"
+	"github.com/rclone/rclone/fs/operations"
+)
+
+// Stat reports p as List would. On a replica with directories it reports a
+// directory too; that may cost a listing of p's parent.
+func (r *Replica) Stat(ctx context.Context, p string) (backends.Entry, error) {
+	ctx = r.with(ctx)
+	o, err := r.f.NewObject(ctx, p)
+	if err == nil && !o.Storable() {
+		// A symlink the local backend does not follow: List skips it.
+		o, err = nil, fs.ErrorObjectNotFound
+	}
+	switch {
+	case err == nil:
+		return r.entryOf(ctx, o), nil
+	case !r.caps.Dirs:
+		// Directories are not listed, so not reported either.
+	case errors.Is(err, fs.ErrorIsDir):
+		return backends.Entry{Path: p, Dir: true}, nil
+	case errors.Is(err, fs.ErrorObjectNotFound), errors.Is(err, fs.ErrorNotAFile):
+		isDir, derr := r.isDir(ctx, p)
+		if derr != nil {
+			return backends.Entry{}, r.wrap("stat", p, derr)
+		}
+		if isDir {
+			return backends.Entry{Path: p, Dir: true}, nil
+		}
+	}
+	if errors.Is(err, fs.ErrorIsDir) || errors.Is(err, fs.ErrorNotAFile) {
+		err = fmt.Errorf("%w: %w", fs.ErrorObjectNotFound, err)
+	}
+	return backends.Entry{}, r.wrap("stat", p, err)
+}
+
+// isDir reports whether p is a directory, from a listing of its parent.
+func (r *Replica) isDir(ctx context.Context, p string) (bool, error) {
+	parent := path.Dir(p)
+	if parent == "." {
+		parent = ""
+	}
+	entries, err := r.f.List(ctx, parent)
+	if errors.Is(err, fs.ErrorDirNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	for _, e := range entries {
+		if d, ok := e.(fs.Directory); ok && d.Remote() == p {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// object finds the file at p.
+func (r *Replica) object(ctx context.Context, op, p string) (fs.Object, error) {
+	o, err := r.f.NewObject(ctx, p)
+	if err == nil && !o.Storable() {
+		err = fs.ErrorNotAFile
+	}
+	if errors.Is(err, fs.ErrorIsDir) || errors.Is(err, fs.ErrorNotAFile) {
+		err = fmt.Errorf("%w: %w", fs.ErrorObjectNotFound, err)
+	}
+	return o, r.wrap(op, p, err)
+}
+
+// Open opens the file at p for reading. Errors while reading are wrapped
+// like the others, so backends.IsRetryable can judge them.
+func (r *Replica) Open(ctx context.Context, p string) (io.ReadCloser, error) {
+	ctx = r.with(ctx)
+	o, err := r.object(ctx, "open", p)
+	if err != nil {
+		return nil, err
+	}
+	rc, err := o.Open(ctx)
+	if err != nil {
+		return nil, r.wrap("open", p, err)
+	}
+	return &reader{rc: rc, r: r, path: p}, nil
+}
+
+type reader struct {
+	rc   io.ReadCloser
+	r    *Replica
+	path string
+}
+
+func (rd *reader) Read(b []byte) (int, error) {
+	n, err := rd.rc.Read(b)
+	if err != nil && err != io.EOF {
+		err = rd.r.wrap("read", rd.path, err)
+	}
+	return n, err
+}
+
+func (rd *reader) Close() error { return rd.r.wrap("close", rd.path, rd.rc.Close()) }
+
+// Put writes in to p. Where the backend would show a partly written file
+// (local disks, SFTP, ...), it writes to a temporary name beside p and
+// renames it into place, removing it on failure; object stores and WebDAV
+// only show a file once it is whole. A source of unknown size is streamed
+// where the backend can, else spooled to a local temporary file first.
+func (r *Replica) Put(ctx context.Context, p string, in io.Reader, src backends.Entry) (backends.Entry, error) {
+	ctx = r.with(ctx)
+	in = ctxReader{ctx: ctx, r: in}
+	size := src.Size
+	if size < 0 && r.f.Features().PutStream == nil {
+		spool, n, err := spoolToTemp(in)
+		if err != nil {
+			return backends.Entry{}, r.wrap("put", p, err)
+		}
+		defer func() { _ = spool.Close(); _ = os.Remove(spool.Name()) }()
+		in, size = spool, n
+	}
+	target := p
+	if r.partial {
+		target = tempName(p)
+	}
+	info := object.NewStaticObjectInfo(target, timeOrNow(src.ModTime), size, true, nil, nil)
+	o, err := r.upload(ctx, in, info)
+	if err == nil && size >= 0 && o.Size() >= 0 && o.Size() != size {
+		err = fmt.Errorf("wrote %d bytes, the source said %d", o.Size(), size)
+	}
+	if err == nil && target != p {
+		var moved fs.Object
+		moved, err = r.f.Features().Move(ctx, o, p)
+		if err == nil {
+			o = moved
+		}
+	}
+	if err != nil {
+		if target != p {
+			err = errors.Join(err, r.removeTemp(ctx, target, o))
+		}
+		return backends.Entry{}, r.wrap("put", p, err)
+	}
+	return r.entryOf(ctx, o), nil
+}
+
+// upload writes in under info.Remote().
+func (r *Replica) upload(ctx context.Context, in io.Reader, info *object.StaticObjectInfo) (fs.Object, error) {
+	ft := r.f.Features()
+	if ft.DuplicateFiles {
+		// Google Drive and the like would add a second file of the same
+		// name: update the one that is there.
+		old, err := r.f.NewObject(ctx, info.Remote())
+		if err == nil {
+			return old, old.Update(ctx, in, info)
+		}
+		if !errors.Is(err, fs.ErrorObjectNotFound) {
+			return nil, err
+		}
+	}
+	if info.Size() < 0 {
+		return ft.PutStream(ctx, in, info)
+	}
+	return r.f.Put(ctx, in, info)
+}
+
+// removeTemp removes a temporary upload, found by name if the failed
+// upload did not return it. A temporary file that is not there is fine.
+func (r *Replica) removeTemp(ctx context.Context, name string, o fs.Object) error {
+	// The upload may have failed because ctx was cancelled; the clean-up
+	// must still run.
+	ctx = context.WithoutCancel(ctx)
+	if o == nil {
+		var err error
+		o, err = r.f.NewObject(ctx, name)
+		if errors.Is(err, fs.ErrorObjectNotFound) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("removing temporary file %q: %w", name, err)
+		}
+	}
+	if err := o.Remove(ctx); err != nil && !errors.Is(err, fs.ErrorObjectNotFound) {
+		return fmt.Errorf("removing temporary file %q: %w", name, err)
+	}
+	return nil
+}
+
+// tempName returns a fresh temporary name in p's directory; see isTempName.
+func tempName(p string) string {
+	var b [tempRand / 2]byte
+	_, _ = rand.Read(b[:])
+	dir, base := path.Split(p)
+	// Keep the name within the 255 bytes most filesystems allow, cut
+	// between two characters.
+	if n := 100; len(base) > n {
+		for !utf8.RuneStart(base[n]) {
+			n--
+		}
+		base = base[:n]
+	}
+	return dir + "." + base + tempInfix + hex.EncodeToString(b[:]) + tempSuffix
+}
+
+// spoolToTemp copies in to a local temporary file, to learn its size for a
+// backend that must know it before the upload starts. The file is open and
+// positioned at its start.
+func spoolToTemp(in io.Reader) (*os.File, int64, error) {
+	f, err := os.CreateTemp("", "ferry-spool-*")
+	if err != nil {
+		return nil, 0, err
+	}
+	n, err := io.Copy(f, in)
+	if err == nil {
+		_, err = f.Seek(0, io.SeekStart)
+	}
+	if err != nil {
+		_ = f.Close()
+		_ = os.Remove(f.Name())
+		return nil, 0, err
+	}
+	return f, n, nil
+}
+
+// ctxReader stops a copy when ctx is cancelled: rclone's local backend,
+// for one, reads its source to the end whatever the context says.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(b []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(b)
+}
+
+// Move renames from to to, replacing a file at to: server-side where the
+// backend can (a rename, or S3's copy and delete), else by copying through
+// ferry and deleting the source.
+func (r *Replica) Move(ctx context.Context, from, to string) (backends.Entry, error) {
+	ctx = r.with(ctx)
+	src, err := r.object(ctx, "move", from)
+	if err != nil {
+		return backends.Entry{}, err
+	}
+	// operations.Move deletes a destination it is given before moving.
+	// Where a rename replaces the destination anyway (the backends Put
+	// renames into place on, as rclone's own copies do) or a copy does
+	// (object stores), it is not given one, so the old file stays until
+	// the new one takes its place.
+	var dst fs.Object
+	if !r.partial && !r.f.Features().BucketBased {
+		dst, err = r.f.NewObject(ctx, to)
+		if err != nil && !errors.Is(err, fs.ErrorObjectNotFound) {
+			return backends.Entry{}, r.wrap("move", to, err)
+		}
+	}
+	moved, err := operations.Move(ctx, r.f, dst, to, src)
+	if err != nil {
+		return backends.Entry{}, r.wrap("move", from, err)
+	}
+	if moved == nil {
+		if moved, err = r.object(ctx, "move", to); err != nil {
+			return backends.Entry{}, err
+		}
+	}
+	return r.entryOf(ctx, moved), nil
+}
+
+// Delete removes the file at p.
+func (r *Replica) Delete(ctx context.Context, p string) error {
+	ctx = r.with(ctx)
+	o, err := r.object(ctx, "delete", p)
+	if err != nil {
+		return err
+	}
+	return r.wrap("delete", p, o.Remove(ctx))
+}
+
+// Hash returns the hash of the given kind (as rclone names it: "md5",
+// "sha1", ...), lower-case hex. It reads the file on backends that keep no
+// hashes (local disks). A kind the backend cannot produce, or a hash the
+// backend does not have for this file (an S3 object uploaded in parts by
+// another tool), is an error wrapping backends.ErrHashUnsupported.
+func (r *Replica) Hash(ctx context.Context, p string, kind string) (string, error) {
+	ctx = r.with(ctx)
+	var t hash.Type
+	if err := t.Set(kind); err != nil || t == hash.None || !r.f.Hashes().Contains(t) {
+		return "", r.wrap("hash", p, fmt.Errorf("%w: %q", backends.ErrHashUnsupported, kind))
+	}
+	o, err := r.object(ctx, "hash", p)
+	if err != nil {
+		return "", err
+	}
+	h, err := o.Hash(ctx, t)
+	if errors.Is(err, hash.ErrUnsupported) || err == nil && h == "" {
+		err = fmt.Errorf("%w: no %s known for this file", backends.ErrHashUnsupported, kind)
+	}
+	if err != nil {
+		return "", r.wrap("hash", p, err)
+	}
+	return h, nil
+}
+
+// Mkdir creates the directory p and its parents. On a replica without
+// directories it does nothing: in particular it does not create buckets.
+func (r *Replica) Mkdir(ctx context.Context, p string) error {
+	if !r.caps.Dirs {
+		return nil
+	}
+	ctx = r.with(ctx)
+	if !r.f.Features().IsLocal {
+		// rclone's WebDAV backend takes the server's "exists" for
+		// success even when a file is in the way, at p or above it.
+		for q := p; q != "."; q = path.Dir(q) {
+			_, err := r.f.NewObject(ctx, q)
+			if err == nil {
+				return r.wrap("mkdir", p, fmt.Errorf("%q is a file", q))
+			}
+			if errors.Is(err, fs.ErrorIsDir) {
+				break // so are its parents
+			}
+		}
+	}
+	return r.wrap("mkdir", p, r.f.Mkdir(ctx, p))
+}
+
+// Rmdir removes the empty directory p. On a replica without directories
+// it does nothing.
+func (r *Replica) Rmdir(ctx context.Context, p string) error {
+	if !r.caps.Dirs {
+		return nil
+	}
+	return r.wrap("rmdir", p, r.f.Rmdir(r.with(ctx), p))
+}
+
+// CopyFrom copies srcPath of src to dstPath server-side, when src is a
+// Replica of the same rclone remote (same config name and parameters) and
+// the backend can copy (S3, WebDAV, Drive, ...). Otherwise it returns an
+// error wrapping backends.ErrCannotCopy before changing anything, and the
+// caller streams the file through Put.
+func (r *Replica) CopyFrom(ctx context.Context, src backends.Replica, srcPath, dstPath string) (backends.Entry, error) {
+	ctx = r.with(ctx)
+	s, ok := src.(*Replica)
+	ft := r.f.Features()
+	switch {
+	case !ok:
+		return backends.Entry{}, r.wrap("copy", dstPath, fmt.Errorf("%w: %s is not an rclone remote", backends.ErrCannotCopy, src))
+	case ft.Copy == nil:
+		return backends.Entry{}, r.wrap("copy", dstPath, fmt.Errorf("%w: backend has no server-side copy", backends.ErrCannotCopy))
+	case !operations.SameConfig(s.f, r.f):
+		return backends.Entry{}, r.wrap("copy", dstPath, fmt.Errorf("%w: %s is another remote", backends.ErrCannotCopy, s))
+	case ft.DuplicateFiles:
+		// A copy would add a second file beside one already at dstPath.
+		return backends.Entry{}, r.wrap("copy", dstPath, fmt.Errorf("%w: backend allows duplicate names", backends.ErrCannotCopy))
+	}
+	o, err := s.object(ctx, "copy", srcPath)
+	if err != nil {
+		return backends.Entry{}, err
+	}
+	if fs.FullPath(o) == fspath.JoinRootPath(fs.ConfigString(r.f), dstPath) {
+		return r.entryOf(ctx, o), nil // onto itself: nothing to do
+	}
+	target := dstPath
+	if r.partial {
+		target = tempName(dstPath)
+	}
+	copied, err := ft.Copy(ctx, o, target)
+	if errors.Is(err, fs.ErrorCantCopy) {
+		return backends.Entry{}, r.wrap("copy", dstPath, fmt.Errorf("%w: %w", backends.ErrCannotCopy, err))
+	}
+	if err == nil && target != dstPath {
+		var moved fs.Object
+		moved, err = ft.Move(ctx, copied, dstPath)
+		if err == nil {
+			copied = moved
+		}
+	}
+	if err != nil {
+		if target != dstPath {
+			err = errors.Join(err, r.removeTemp(ctx, target, copied))
+		}
+		return backends.Entry{}, r.wrap("copy", dstPath, err)
+	}
+	return r.entryOf(ctx, copied), nil
+}

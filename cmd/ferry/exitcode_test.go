@@ -1,0 +1,106 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/rclone/rclone/lib/exitcode"
+
+	"github.com/ferry-sync/ferry/backends/rclonefs"
+	"github.com/ferry-sync/ferry/history"
+)
+
+// TestExitNumbers pins ferry's exit statuses to rclone's.
+func TestExitNumbers(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		got, want int
+		number    int // the number as documented in docs/exit-codes.md
+	}{
+		{"success", exitSuccess, exitcode.Success, 0},
+		{"uncategorized", exitUncategorized, exitcode.UncategorizedError, 1},
+		{"usage", exitUsage, exitcode.UsageError, 2},
+		{"dir not found", exitDirNotFound, exitcode.DirNotFound, 3},
+		{"file not found", exitFileNotFound, exitcode.FileNotFound, 4},
+		{"retry", exitRetry, exitcode.RetryError, 5},
+		{"no retry", exitNoRetry, exitcode.NoRetryError, 6},
+		{"fatal", exitFatal, exitcode.FatalError, 7},
+		{"transfer exceeded", exitTransferExceeded, exitcode.TransferExceeded, 8},
+		{"no files transferred", exitNoFilesTransferred, exitcode.NoFilesTransferred, 9},
+		{"duration exceeded", exitDurationExceeded, exitcode.DurationExceeded, 10},
+	} {
+		if tc.got != tc.want || tc.got != tc.number {
+			t.Errorf("%s: ferry uses %d, rclone %d, docs %d", tc.name, tc.got, tc.want, tc.number)
+		}
+	}
+}
+
+// retryable is an error a replica marks as temporary.
+type retryable struct{ error }
+
+func (retryable) Retryable() bool { return true }
+
+func TestExitCode(t *testing.T) {
+	temp := retryable{errors.New("connection reset")}
+	perm := errors.New("permission denied")
+	open := func(err error) error { return &openError{what: "path2", remote: "nosuch:x", err: err} }
+	failed := func(cause error, errs ...error) error {
+		return &failedActionsError{failed: errs, total: 10, cause: cause}
+	}
+	for _, tc := range []struct {
+		name string
+		err  error
+		want int
+	}{
+		{"success", nil, 0},
+		{"usage", usageErrorf("ferry sync", "bad flag"), 2},
+		{"wrapped usage", fmt.Errorf("x: %w", &usageError{err: errors.New("bad")}), 2},
+		{"interrupted", fmt.Errorf("list path1: %w", context.Canceled), 1},
+		{"interrupted with failed actions", failed(context.Canceled, perm), 1},
+		{"failed action interrupted", failed(nil, fmt.Errorf("copy: %w", context.Canceled)), 1},
+		{"history corrupt", fmt.Errorf("load: %w", history.ErrCorrupt), 7},
+		{"history newer", fmt.Errorf("load: %w", history.ErrNewerFormat), 7},
+		{"unknown remote", open(fmt.Errorf("%w: didn't find section in config file", rclonefs.ErrRemote)), 3},
+		{"open retryable", open(temp), 5},
+		{"open failed", open(errors.New("401 unauthorized")), 1},
+		{"failed all retryable", failed(nil, temp, fmt.Errorf("copy: %w", temp)), 5},
+		{"failed some permanent", failed(nil, temp, perm), 6},
+		{"failed permanent", failed(errors.New("bisync: some actions failed"), perm), 6},
+		{"retryable run error", fmt.Errorf("list path2: %w", temp), 5},
+		{"other", errors.New("boom"), 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := exitCode(tc.err); got != tc.want {
+				t.Errorf("exitCode(%v) = %d, want %d", tc.err, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestHintSaysWhatToDo(t *testing.T) {
+	for _, err := range []error{
+		context.Canceled,
+		history.ErrCorrupt,
+		history.ErrNewerFormat,
+		&openError{what: "path1", remote: "x:", err: rclonefs.ErrRemote},
+		&failedActionsError{failed: []error{errors.New("no")}},
+		retryable{errors.New("timeout")},
+	} {
+		if hint(err) == "" {
+			t.Errorf("no hint for %v", err)
+		}
+	}
+}
+
+func TestOpenErrorHidesConnectionString(t *testing.T) {
+	err := &openError{what: "path2", remote: ":webdav,url='http://h/dav',pass=s3cr3t:vault", err: errors.New("no")}
+	if got := err.Error(); containsAny(got, "s3cr3t", "pass") {
+		t.Errorf("error echoes a secret: %s", got)
+	}
+	err = &openError{what: "path2", remote: "nosuch:vault", err: errors.New("no")}
+	if got := err.Error(); !containsAny(got, `"nosuch:vault"`) {
+		t.Errorf("error does not name the remote: %s", got)
+	}
+}

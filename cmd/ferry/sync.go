@@ -1,0 +1,279 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ferry-sync/ferry/backends"
+	"github.com/ferry-sync/ferry/backends/rclonefs"
+	"github.com/ferry-sync/ferry/bisync"
+)
+
+// syncFlags holds the sync command's flags as the user wrote them; options
+// turns them into bisync.Options.
+type syncFlags struct {
+	mode            string
+	dryRun          bool
+	resync          bool
+	compare         string
+	conflictResolve string
+	conflictLoser   string
+	conflictSuffix  string
+	createEmptyDirs bool
+	removeEmptyDirs bool
+	backupDir1      string
+	backupDir2      string
+	transfers       int
+	checkers        int
+	lowLevelRetries int
+	workdir         string
+	config          string
+	verbose         int
+	quiet           bool
+}
+
+const syncExample = `  ferry sync ~/vault remote:vault                  # both ways (the default)
+  ferry sync ~/vault remote:vault --mode push      # path1 -> path2, keep path2's extra files
+  ferry sync ~/vault remote:vault --dry-run        # show what would be done, change nothing
+  ferry sync ~/vault ":webdav,url='http://127.0.0.1:8080/dav',vendor=other:vault"`
+
+func newSyncCmd(stdout, stderr io.Writer, started *bool) *cobra.Command {
+	return (&syncFlags{}).command(stdout, stderr, started)
+}
+
+// command returns the sync command, with its flags bound to f.
+func (f *syncFlags) command(stdout, stderr io.Writer, started *bool) *cobra.Command {
+	def := bisync.DefaultOptions()
+	cmd := &cobra.Command{
+		Use:   "sync PATH1 PATH2",
+		Short: "Bring two folders in step",
+		Long: `Bring PATH1 and PATH2 in step. Each is a local path, a remote from
+rclone.conf (name:path), or an rclone connection string.
+
+The first run of a pair is the union of both sides: files with the same
+content are recorded, files that differ become conflicts, nothing is
+overwritten. Later runs compare each side with the history of the last
+successful run, so that deletions and edits travel in the direction of
+--mode. Both versions of a file edited on both sides are kept.
+
+Exit status: 0 on success, 2 for a usage error, 3 when a path is unusable
+(unknown remote, a file), 5 when retrying later may help, 6 when some
+actions failed, 7 when the history needs attention, 1 otherwise, including
+an interrupted run (see docs/exit-codes.md).`,
+		Example: syncExample,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 2 {
+				return usageErrorf(cmd.CommandPath(), "sync needs two paths, PATH1 and PATH2 (got %d)", len(args))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			*started = true
+			return f.run(cmd.Context(), cmd.CommandPath(), args[0], args[1], stdout, stderr)
+		},
+	}
+	fl := cmd.Flags()
+	fl.SortFlags = false
+	fl.StringVar(&f.mode, "mode", def.Mode.String(), "direction of changes: bidirectional, push, push-delete, pull or pull-delete")
+	fl.BoolVarP(&f.dryRun, "dry-run", "n", false, "print the plan and change nothing anywhere (not even the workdir)")
+	fl.BoolVarP(&f.resync, "resync", "1", false, "forget the history and make the union of both sides, as a first run does")
+	fl.StringVar(&f.compare, "compare", "size,modtime", "comma-separated properties that tell a file changed: size, modtime, checksum")
+	fl.StringVar(&f.conflictResolve, "conflict-resolve", def.ConflictResolve.String(), "pick a conflict's winner: none, newer, older, larger, smaller, path1, path2")
+	fl.StringVar(&f.conflictLoser, "conflict-loser", def.ConflictLoser.String(), "what to do with a conflict's loser: num, pathname, delete")
+	fl.StringVar(&f.conflictSuffix, "conflict-suffix", def.ConflictSuffix, "suffix of renamed conflict copies; two comma-separated values for path1,path2")
+	fl.BoolVar(&f.createEmptyDirs, "create-empty-src-dirs", false, "sync creation and deletion of empty directories")
+	fl.BoolVar(&f.removeEmptyDirs, "remove-empty-dirs", false, "remove empty directories at the end of the run")
+	fl.StringVar(&f.backupDir1, "backup-dir1", "", "copy files that the run overwrites or deletes on path1 here first (a folder outside both paths)")
+	fl.StringVar(&f.backupDir2, "backup-dir2", "", "copy files that the run overwrites or deletes on path2 here first (a folder outside both paths)")
+	fl.IntVar(&f.transfers, "transfers", def.Transfers, "number of file transfers to run in parallel")
+	fl.IntVar(&f.checkers, "checkers", def.Checkers, "number of hash computations and comparisons to run in parallel")
+	fl.IntVar(&f.lowLevelRetries, "low-level-retries", 10, "number of low level retries of a failed request (as rclone's flag)")
+	fl.StringVar(&f.workdir, "workdir", "", "folder for ferry's state: the device id and one history per pair (default $XDG_STATE_HOME/ferry or ~/.local/state/ferry)")
+	fl.StringVar(&f.config, "config", "", "rclone config file (default: rclone's own, honouring RCLONE_CONFIG)")
+	fl.CountVarP(&f.verbose, "verbose", "v", "list every action and log it to stderr (-v), with debug details (-vv)")
+	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print only errors: no summary, no success line")
+	return cmd
+}
+
+// options checks the flags and turns them into bisync.Options; the
+// replicas, device id and logger are filled in later by run.
+func (f *syncFlags) options(cmdPath string) (bisync.Options, error) {
+	o := bisync.DefaultOptions()
+	bad := func(err error) (bisync.Options, error) {
+		return bisync.Options{}, &usageError{err: err, cmd: cmdPath}
+	}
+	var err error
+	if o.Mode, err = bisync.ParseMode(f.mode); err != nil {
+		return bad(fmt.Errorf("--mode: %w", err))
+	}
+	if o.Compare, err = bisync.ParseCompare(f.compare); err != nil {
+		return bad(err)
+	}
+	if o.ConflictResolve, err = bisync.ParseConflictResolve(f.conflictResolve); err != nil {
+		return bad(err)
+	}
+	if o.ConflictLoser, err = bisync.ParseConflictLoser(f.conflictLoser); err != nil {
+		return bad(err)
+	}
+	switch {
+	case f.conflictSuffix == "":
+		return bad(fmt.Errorf("--conflict-suffix must not be empty"))
+	case f.createEmptyDirs && f.removeEmptyDirs:
+		return bad(fmt.Errorf("--create-empty-src-dirs and --remove-empty-dirs cannot be used together"))
+	case f.transfers < 1:
+		return bad(fmt.Errorf("--transfers must be at least 1 (got %d)", f.transfers))
+	case f.checkers < 1:
+		return bad(fmt.Errorf("--checkers must be at least 1 (got %d)", f.checkers))
+	case f.lowLevelRetries < 1:
+		return bad(fmt.Errorf("--low-level-retries must be at least 1 (got %d)", f.lowLevelRetries))
+	case f.verbose > 0 && f.quiet:
+		return bad(fmt.Errorf("-v and -q cannot be used together"))
+	}
+	o.DryRun = f.dryRun
+	o.Resync = f.resync
+	o.ConflictSuffix = f.conflictSuffix
+	o.CreateEmptySrcDirs = f.createEmptyDirs
+	o.RemoveEmptyDirs = f.removeEmptyDirs
+	o.Transfers = f.transfers
+	o.Checkers = f.checkers
+	return o, nil
+}
+
+// logLevel maps -q, -v and -vv to a slog level. The default shows warnings.
+func (f *syncFlags) logLevel() slog.Level {
+	switch {
+	case f.quiet:
+		return slog.LevelError
+	case f.verbose == 1:
+		return slog.LevelInfo
+	case f.verbose >= 2:
+		return slog.LevelDebug
+	}
+	return slog.LevelWarn
+}
+
+// run does one sync: open both sides, run the engine, print the report.
+func (f *syncFlags) run(ctx context.Context, cmdPath, path1, path2 string, stdout, stderr io.Writer) error {
+	opts, err := f.options(cmdPath)
+	if err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: f.logLevel()}))
+	opts.Logger = logger
+
+	workdir := f.workdir
+	if workdir == "" {
+		if workdir, err = defaultWorkdir(); err != nil {
+			return err
+		}
+	}
+	if workdir, err = filepath.Abs(workdir); err != nil {
+		return fmt.Errorf("workdir %s: %w", f.workdir, err)
+	}
+
+	ctx, err = rclonefs.Setup(ctx, rclonefs.Options{
+		ConfigPath:      f.config,
+		Transfers:       f.transfers,
+		Checkers:        f.checkers,
+		LowLevelRetries: f.lowLevelRetries,
+		Logger:          logger,
+	})
+	if err != nil {
+		return fmt.Errorf("set up rclone: %w", err)
+	}
+	pair := bisync.Pair{}
+	if pair.Path1, err = openReplica(ctx, "path1", path1); err != nil {
+		return err
+	}
+	if pair.Path2, err = openReplica(ctx, "path2", path2); err != nil {
+		return err
+	}
+	if f.backupDir1 != "" {
+		if opts.BackupDir1, err = openReplica(ctx, "--backup-dir1", f.backupDir1); err != nil {
+			return err
+		}
+	}
+	if f.backupDir2 != "" {
+		if opts.BackupDir2, err = openReplica(ctx, "--backup-dir2", f.backupDir2); err != nil {
+			return err
+		}
+	}
+	if err := checkOverlap(cmdPath, pair, opts); err != nil {
+		return err
+	}
+	pair.HistoryFile = filepath.Join(workdir, historyName(pair.Path1.String(), pair.Path2.String()))
+
+	if !opts.DryRun {
+		// A dry run writes nothing, not even the workdir.
+		if err := os.MkdirAll(workdir, 0o700); err != nil {
+			return fmt.Errorf("create workdir: %w", err)
+		}
+	}
+	if opts.DeviceID, err = deviceID(workdir, opts.DryRun); err != nil {
+		return err
+	}
+	logger.Debug("starting", "path1", pair.Path1.String(), "path2", pair.Path2.String(),
+		"mode", opts.Mode.String(), "history", pair.HistoryFile, "device", opts.DeviceID)
+
+	res, runErr := bisync.Run(ctx, pair, opts)
+	rep := report{
+		out:     stdout,
+		errOut:  stderr,
+		name1:   pair.Path1.String(),
+		name2:   pair.Path2.String(),
+		mode:    opts.Mode,
+		dryRun:  opts.DryRun,
+		verbose: f.verbose > 0,
+		quiet:   f.quiet,
+	}
+	return rep.print(res, runErr)
+}
+
+// checkOverlap refuses a pair whose sides overlap (the same folder, or one
+// inside the other), and a backup dir inside either side: each would sync
+// ferry's own output back into the run.
+func checkOverlap(cmdPath string, p bisync.Pair, o bisync.Options) error {
+	n1, n2 := p.Path1.String(), p.Path2.String()
+	if overlaps(n1, n2) {
+		return usageErrorf(cmdPath, "path1 %s and path2 %s overlap: give two separate folders", n1, n2)
+	}
+	for i, b := range []backends.Replica{o.BackupDir1, o.BackupDir2} {
+		if b == nil {
+			continue
+		}
+		for _, side := range []string{n1, n2} {
+			if overlaps(b.String(), side) {
+				return usageErrorf(cmdPath, "--backup-dir%d %s overlaps %s: give a folder outside both paths", i+1, b, side)
+			}
+		}
+	}
+	return nil
+}
+
+// overlaps reports whether canonical names a and b are the same folder or
+// one holds the other, as far as their names tell.
+func overlaps(a, b string) bool {
+	inside := func(outer, inner string) bool {
+		if strings.HasSuffix(outer, "/") || strings.HasSuffix(outer, ":") {
+			return strings.HasPrefix(inner, outer)
+		}
+		return strings.HasPrefix(inner, outer+"/")
+	}
+	return a == b || inside(a, b) || inside(b, a)
+}
+
+// openReplica opens one side; what names it in errors.
+func openReplica(ctx context.Context, what, remote string) (*rclonefs.Replica, error) {
+	r, err := rclonefs.Open(ctx, remote)
+	if err != nil {
+		return nil, &openError{what: what, remote: remote, err: err}
+	}
+	return r, nil
+}
