@@ -7,8 +7,10 @@ import (
 // Pair is the two sides of a sync and where their shared state lives.
 type Pair struct {
 	Path1, Path2 backends.Replica
-	// HistoryFile is the history's path in the workdir. Its directory must
-	// exist unless the run is a dry run, which writes nothing.
+	// HistoryFile is the history's path in the workdir, ending in ".hist".
+	// The journal and the run log sit beside it, with the suffixes
+	// ".journal" and ".runlog". Its directory must exist unless the run is a
+	// dry run, which writes nothing.
 	HistoryFile string
 }
 
@@ -64,4 +66,10 @@ type Result struct {
 	Failed []error
 	// Committed is true when the new history was written.
 	Committed bool
+	// Recovered is true when an interrupted run's journal was folded in.
+	Recovered bool
+	// RunID names the run in its journal and the run log.
+	RunID string
+	// Warnings are problems that did not stop the run.
+	Warnings []string
 }

@@ -163,7 +163,13 @@ func (e *engine) executeDirs(ctx context.Context, dirs []dirAction) []error {
 			failed = append(failed, err)
 			dirs[i].record = false
 		}
-		e.done(a, err)
+		change := history.Change{Path: a.Path, Remove: true}
+		if dirs[i].record {
+			change = history.Change{Path: a.Path, Record: history.Record{Path: a.Path, Dir: true}}
+		}
+		if jerr := e.done(a, []history.Change{change}, err); jerr != nil {
+			return append(failed, jerr)
+		}
 	}
 	return failed
 }

@@ -37,6 +37,8 @@ var errChangedDuringCopy = errors.New("file changed while it was being copied; i
 // that nothing is deleted before what replaces it has arrived. It returns one
 // error per failed action.
 func (e *engine) execute(ctx context.Context, items []*item) []error {
+	ctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
 	var failed []error
 	for _, phase := range []func(Op) bool{isTransfer, isDelete} {
 		g, gctx := errgroup.WithContext(ctx)
@@ -62,10 +64,15 @@ func (e *engine) execute(ctx context.Context, items []*item) []error {
 			if r.err != nil {
 				failed = append(failed, r.err)
 			}
-			e.done(r.it.act, r.err)
+			if err := e.done(r.it.act, changesOf(r.it), r.err); err != nil {
+				// Without the journal, work done now could not be told
+				// from work to do: stop starting more.
+				failed = append(failed, err)
+				stop(err)
+			}
 		}
 	}
-	if err := ctx.Err(); err != nil {
+	if err := context.Cause(ctx); err != nil && ctx.Err() != nil && !isJournalError(err) {
 		failed = append(failed, fmt.Errorf("run interrupted: %w", err))
 	}
 	return failed

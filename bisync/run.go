@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"sort"
 	"time"
@@ -28,12 +27,15 @@ type engine struct {
 	// tombs are the deletion records of each side, by path; consulted only
 	// for paths that the history does not hold.
 	tombs [2]map[string]history.Fingerprint
+	// journal records finished actions of a real run.
+	journal *history.JournalWriter
 }
 
 // Run syncs the pair once. It returns a Result describing what was planned
 // and done, and an error when the run could not be planned (a listing failed,
 // the history is unreadable) or when any action failed (wrapping ErrFailed).
-// The history moves forward only when every action succeeded.
+// The history moves forward only when every action succeeded; until then the
+// journal keeps what was done, and the next run folds it in.
 func Run(ctx context.Context, p Pair, opts Options) (*Result, error) {
 	if err := validate(&opts); err != nil {
 		return nil, err
@@ -51,8 +53,9 @@ func newEngine(p Pair, opts Options) *engine {
 }
 
 func (e *engine) run(ctx context.Context, historyFile string) (*Result, error) {
-	opts := e.opts
-	prev, err := e.loadHistory(historyFile)
+	start := e.opts.Now()
+	files := stateFilesOf(historyFile)
+	prev, carried, err := e.loadState(files)
 	if err != nil {
 		return nil, err
 	}
@@ -65,8 +68,8 @@ func (e *engine) run(ctx context.Context, historyFile string) (*Result, error) {
 	if prev != nil {
 		recs = prev.Records
 	}
-	files, dirs := splitDirs(recs)
-	items := join(listings[0].files, listings[1].files, files, e.tombs)
+	fileRecs, dirRecs := splitDirs(recs)
+	items := join(listings[0].files, listings[1].files, fileRecs, e.tombs)
 	for _, it := range items {
 		e.classify(it)
 	}
@@ -76,26 +79,12 @@ func (e *engine) run(ctx context.Context, historyFile string) (*Result, error) {
 	if err := e.decideAll(ctx, items, listings); err != nil {
 		return nil, err
 	}
-	dirPlan := e.planDirs(listings, dirs, items)
+	dirPlan := e.planDirs(listings, dirRecs, items)
 	e.res.Plan = makePlan(items, dirPlan)
-	if opts.DryRun {
+	if e.opts.DryRun {
 		return e.res, nil
 	}
-
-	failed := e.execute(ctx, items)
-	if len(failed) == 0 {
-		failed = e.executeDirs(ctx, dirPlan)
-	}
-	e.res.Failed = failed
-	if len(failed) > 0 {
-		return e.res, fmt.Errorf("%w: %d of %d; nothing was committed and the next run will pick the work up again", ErrFailed, len(failed), len(e.res.Plan))
-	}
-	next := e.newHistory(items, dirPlan)
-	if err := history.Save(historyFile, next); err != nil {
-		return e.res, fmt.Errorf("all changes were made but the history could not be saved (the next run will recognise them): %w", err)
-	}
-	e.res.Committed = true
-	return e.res, nil
+	return e.res, e.transact(ctx, files, start, carried, items, dirPlan)
 }
 
 func validate(o *Options) error {
@@ -121,34 +110,6 @@ func validate(o *Options) error {
 		return errors.New("--create-empty-src-dirs and --remove-empty-dirs contradict each other: choose one")
 	}
 	return nil
-}
-
-// loadHistory returns nil for a first run (no history, or --resync).
-func (e *engine) loadHistory(file string) (*history.History, error) {
-	if e.opts.Resync {
-		return nil, nil
-	}
-	h, err := history.Load(file)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	// Hashes of another kind than the side's are useless for comparison.
-	for s, kind := range []string{h.Hash1, h.Hash2} {
-		if kind == e.sides[s].hashKind {
-			continue
-		}
-		for i := range h.Records {
-			if s == 0 {
-				h.Records[i].One.Hash = ""
-			} else {
-				h.Records[i].Two.Hash = ""
-			}
-		}
-	}
-	return h, nil
 }
 
 // listing is one side's files and directories, each sorted by path.
@@ -253,8 +214,10 @@ func (e *engine) newHistory(items []*item, dirs []dirAction) *history.History {
 	return h
 }
 
-// done counts a finished action and reports it.
-func (e *engine) done(a Action, err error) {
+// done counts a finished action, journals what it changed, and reports it.
+// It returns an error only when the journal cannot be written.
+func (e *engine) done(a Action, changes []history.Change, err error) error {
+	var jerr error
 	if err == nil {
 		e.res.Done[a.Op]++
 		switch a.Op {
@@ -263,13 +226,29 @@ func (e *engine) done(a Action, err error) {
 		case OpCopy2to1:
 			e.res.Bytes[0] += a.Size
 		}
-	}
-	if err != nil {
-		e.log.Warn("action failed", "path", a.Path, "op", a.Op.String(), "cell", a.Decision, "err", err)
-	} else {
 		e.log.Info("done", "path", a.Path, "op", a.Op.String(), "cell", a.Decision)
+		if e.journal != nil {
+			op := history.OpRecord{Path: a.Path, Decision: a.Decision, Op: a.Op.String(), Changes: changes}
+			if werr := e.journal.Done(op); werr != nil {
+				jerr = &journalError{werr}
+			}
+		}
+	} else {
+		e.log.Warn("action failed", "path", a.Path, "op", a.Op.String(), "cell", a.Decision, "err", err)
 	}
 	if e.opts.Progress != nil {
 		e.opts.Progress(a, err)
 	}
+	return jerr
+}
+
+// journalError is a failure to write the journal.
+type journalError struct{ err error }
+
+func (e *journalError) Error() string { return "write the journal: " + e.err.Error() }
+func (e *journalError) Unwrap() error { return e.err }
+
+func isJournalError(err error) bool {
+	var j *journalError
+	return errors.As(err, &j)
 }

@@ -1,0 +1,166 @@
+package bisync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+	"time"
+
+	"github.com/ferry-sync/ferry/history"
+)
+
+// stateFiles are a pair's files in the workdir, named after its history
+// file: the history itself (and its previous generation), the journal of the
+// run in progress, and the run log.
+type stateFiles struct {
+	history, journal, runLog string
+}
+
+func stateFilesOf(historyFile string) stateFiles {
+	base := strings.TrimSuffix(historyFile, ".hist")
+	return stateFiles{history: historyFile, journal: base + ".journal", runLog: base + ".runlog"}
+}
+
+// loadState reads the history and folds into it what the journal of an
+// earlier run records as done: a run that was interrupted (or failed) is
+// picked up where it stopped, with no manual step. It returns nil for a
+// first run (no history, or --resync), and the journal's changes, which the
+// new journal carries until a run commits.
+func (e *engine) loadState(f stateFiles) (*history.History, []history.Change, error) {
+	if e.opts.Resync {
+		return nil, nil, nil
+	}
+	h, err := history.Load(f.history)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		h = nil
+	case err != nil:
+		return nil, nil, err
+	}
+	var carried []history.Change
+	j, err := history.ReadJournal(f.journal)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case errors.Is(err, history.ErrCorrupt):
+		// Losing a journal costs only work: every action it recorded is
+		// found done on the sides and recorded again (equal content).
+		e.warn(fmt.Sprintf("the journal %s is damaged and was ignored; finished work is recognised again on the sides: %v", f.journal, err))
+	case err != nil:
+		return nil, nil, fmt.Errorf("read the journal of the previous run: %w", err)
+	default:
+		h = j.Fold(h)
+		carried = j.Changes()
+		if !j.Committed {
+			e.res.Recovered = true
+			e.log.Info("recovered an interrupted run", "journal", f.journal, "done", len(j.Ops))
+		}
+	}
+	if h != nil {
+		e.dropForeignHashes(h)
+	}
+	return h, carried, nil
+}
+
+// dropForeignHashes forgets hashes of another kind than the side's now:
+// they cannot be compared.
+func (e *engine) dropForeignHashes(h *history.History) {
+	for s, kind := range []string{h.Hash1, h.Hash2} {
+		if kind == e.sides[s].hashKind {
+			continue
+		}
+		for i := range h.Records {
+			if s == 0 {
+				h.Records[i].One.Hash = ""
+			} else {
+				h.Records[i].Two.Hash = ""
+			}
+		}
+	}
+}
+
+func (e *engine) warn(msg string) {
+	e.res.Warnings = append(e.res.Warnings, msg)
+	e.log.Warn(msg)
+}
+
+// transact executes the plan as one transaction: the journal first, every
+// finished action appended to it, and the new history only when all
+// succeeded; then the run log, and the journal is cleared.
+func (e *engine) transact(ctx context.Context, f stateFiles, start time.Time, carried []history.Change, items []*item, dirPlan []dirAction) error {
+	j, err := history.CreateJournal(f.journal, history.JournalBegin{
+		Start:   start,
+		Mode:    e.opts.Mode.String(),
+		Path1:   e.sides[0].r.String(),
+		Path2:   e.sides[1].r.String(),
+		Hash1:   e.sides[0].hashKind,
+		Hash2:   e.sides[1].hashKind,
+		Planned: len(e.res.Plan),
+		Carried: carried,
+	})
+	if err != nil {
+		return fmt.Errorf("start the journal (nothing was changed): %w", err)
+	}
+	e.journal = j
+	e.res.RunID = j.ID()
+
+	failed := e.execute(ctx, items)
+	if len(failed) == 0 {
+		failed = e.executeDirs(ctx, dirPlan)
+	}
+	e.res.Failed = failed
+	if len(failed) > 0 {
+		if err := j.Close(); err != nil {
+			e.warn(fmt.Sprintf("close the journal: %v", err))
+		}
+		return fmt.Errorf("%w: %d of %d; nothing was committed and the next run will pick the work up again", ErrFailed, len(failed), len(e.res.Plan))
+	}
+	if err := j.Commit(); err != nil {
+		return fmt.Errorf("all changes were made but the journal could not be committed (the next run will recognise them): %w", err)
+	}
+	next := e.newHistory(items, dirPlan)
+	if err := history.Save(f.history, next); err != nil {
+		return fmt.Errorf("all changes were made but the history could not be saved (the next run will recognise them): %w", err)
+	}
+	e.res.Committed = true
+	if err := history.AppendRun(f.runLog, e.runEntry(start)); err != nil {
+		e.warn(fmt.Sprintf("the run was committed but not added to the run log: %v", err))
+	}
+	if err := history.RemoveJournal(f.journal); err != nil {
+		e.warn(fmt.Sprintf("the run was committed but its journal could not be removed (harmless: the next run folds it in again): %v", err))
+	}
+	return nil
+}
+
+// runEntry is the committed run as the run log keeps it.
+func (e *engine) runEntry(start time.Time) history.RunEntry {
+	r := history.RunEntry{
+		ID:       e.res.RunID,
+		Start:    start,
+		Duration: e.opts.Now().Sub(start),
+		Mode:     e.opts.Mode.String(),
+		Path1:    e.sides[0].r.String(),
+		Path2:    e.sides[1].r.String(),
+		Bytes:    e.res.Bytes,
+		Errors:   e.res.Warnings,
+	}
+	for _, a := range e.res.Plan {
+		if r.Counts == nil {
+			r.Counts = map[string]int{}
+		}
+		r.Counts[a.Op.String()]++
+		r.Actions = append(r.Actions, history.LoggedAction{Path: a.Path, Decision: a.Decision, Op: a.Op.String(), Reason: a.Reason})
+	}
+	return r
+}
+
+// changesOf are the history changes an item's finished action made: its path
+// leaves the history or takes its new record, and conflict copies join it.
+func changesOf(it *item) []history.Change {
+	ch := []history.Change{{Path: it.path, Remove: true}}
+	for _, r := range it.out {
+		ch = append(ch, history.Change{Path: r.Path, Record: r})
+	}
+	return ch
+}
