@@ -261,7 +261,7 @@ func (e *engine) stream(ctx context.Context, from, to string, src int, srcEnt *b
 		return backends.Entry{}, hs, &OpError{Op: "read", Side: s.n, Path: from, Err: err}
 	}
 	defer rc.Close()
-	hrS := newHashingReader(rc, s.hashKind)
+	hrS := newHashingReader(&steadySource{r: rc, ctx: ctx, side: s, ent: srcEnt, path: from}, s.hashKind)
 	reader := io.Reader(hrS)
 	var hrD *hashingReader
 	if d.hashKind != s.hashKind {
@@ -289,6 +289,41 @@ func (e *engine) stream(ctx context.Context, from, to string, src int, srcEnt *b
 		}
 	}
 	return got, hs, nil
+}
+
+// steadySource reads a source file and, at its end, makes sure the file did
+// not change while it was read: it then fails the read instead of reporting
+// the end, so that the destination's Put discards what it received and the
+// file is left for the next run rather than copied half-written. Files on
+// object stores are immutable while read; only filesystems are checked.
+type steadySource struct {
+	r    io.Reader
+	ctx  context.Context
+	side *side
+	ent  *backends.Entry
+	path string
+	n    int64
+}
+
+func (s *steadySource) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	s.n += int64(n)
+	if err != io.EOF {
+		return n, err
+	}
+	if s.ent.Size >= 0 && s.n != s.ent.Size {
+		return n, errChangedDuringCopy
+	}
+	if s.side.caps.Dirs && s.side.caps.ListModTime && !s.ent.ModTime.IsZero() {
+		now, serr := s.side.r.Stat(s.ctx, s.path)
+		if serr != nil {
+			return n, fmt.Errorf("check the source after reading it: %w", serr)
+		}
+		if now.Size != s.ent.Size || !sameTime(now.ModTime, s.ent.ModTime.UnixNano(), s.side.caps.Precision) {
+			return n, errChangedDuringCopy
+		}
+	}
+	return n, io.EOF
 }
 
 // transfer copies a file between two replicas without recording anything:
