@@ -68,6 +68,9 @@ type Result struct {
 	Committed bool
 	// Recovered is true when an interrupted run's journal was folded in.
 	Recovered bool
+	// FiltersChanged is true when the filters differ from the last run's:
+	// paths that left them were forgotten, paths that entered are new.
+	FiltersChanged bool
 	// RunID names the run in its journal and the run log.
 	RunID string
 	// Warnings are problems that did not stop the run.

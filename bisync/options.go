@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ferry-sync/ferry/backends"
+	"github.com/ferry-sync/ferry/filters"
 )
 
 // Mode says in which directions changes flow.
@@ -140,6 +141,26 @@ type Options struct {
 	// deletes on path1 and path2; nil keeps no backup.
 	BackupDir1, BackupDir2 backends.Replica
 
+	// Filter selects the paths in scope; nil means every path but ferry's
+	// own files. A path outside it on either side is left alone on both
+	// sides and forgotten by the history.
+	Filter *filters.Filter
+
+	// MaxDelete stops the run, before anything is changed, when it would
+	// delete more than this percentage of a side's files (rclone bisync's
+	// --max-delete); 100 or more disables the check.
+	MaxDelete int
+	// MaxDeleteCount does the same for a number of files; 0 disables it.
+	MaxDeleteCount int
+	// Force overrides the safety checks.
+	Force bool
+	// CheckAccess requires the CheckFilename sentinel files to be present,
+	// at the same paths, on both sides (rclone bisync's --check-access).
+	CheckAccess   bool
+	CheckFilename string
+	// NoDelete blocks deletions: they are reported, never propagated.
+	NoDelete bool
+
 	Transfers int // parallel file transfers
 	Checkers  int // parallel hash computations and comparisons
 
@@ -161,6 +182,8 @@ func DefaultOptions() Options {
 		Compare:        Compare{ModTime: true},
 		ConflictLoser:  LoserNum,
 		ConflictSuffix: "conflict",
+		MaxDelete:      50,
+		CheckFilename:  "RCLONE_TEST",
 		Transfers:      4,
 		Checkers:       8,
 	}

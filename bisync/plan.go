@@ -160,6 +160,9 @@ func (e *engine) decideAll(ctx context.Context, items []*item, l [2]listing) err
 		if c.op == OpNothing && it.hist != nil && c.id != 2 {
 			it.keep = true
 		}
+		if e.opts.NoDelete && (c.op == OpDelete1 || c.op == OpDelete2) {
+			e.blockDelete(it)
+		}
 	}
 	taken := make(map[string]bool, len(items))
 	for _, it := range items {
@@ -277,8 +280,19 @@ func (e *engine) settleStale(ctx context.Context, it *item) error {
 			it.act.Op = OpDelete2
 		}
 		it.act.Reason = fmt.Sprintf("stale copy of a file deleted on path%d", 2-src)
+		if e.opts.NoDelete {
+			e.blockDelete(it)
+		}
 	}
 	return nil
+}
+
+// blockDelete turns a deletion into a report (--no-delete): the file stays,
+// and its history record too, so the deletion stays pending.
+func (e *engine) blockDelete(it *item) {
+	it.act.Reason += fmt.Sprintf(" (not propagated: --no-delete blocks the %v)", it.act.Op)
+	it.act.Op = OpNothing
+	it.keep = it.hist != nil
 }
 
 // winner applies --conflict-resolve: 1 or 2, or 0 when both versions are kept.

@@ -68,9 +68,18 @@ func (e *engine) run(ctx context.Context, historyFile string) (*Result, error) {
 	if prev != nil {
 		recs = prev.Records
 	}
+	if prev != nil && prev.Filters != e.opts.Filter.Fingerprint() {
+		e.res.FiltersChanged = true
+	}
 	fileRecs, dirRecs := splitDirs(recs)
+	dirOK := e.dirFilter()
 	items := join(listings[0].files, listings[1].files, fileRecs, e.tombs)
+	items, listings = e.scope(items, listings, dirOK)
+	histFiles := 0
 	for _, it := range items {
+		if it.hist != nil {
+			histFiles++
+		}
 		e.classify(it)
 	}
 	if err := e.hashPass(ctx, items); err != nil {
@@ -79,8 +88,11 @@ func (e *engine) run(ctx context.Context, historyFile string) (*Result, error) {
 	if err := e.decideAll(ctx, items, listings); err != nil {
 		return nil, err
 	}
-	dirPlan := e.planDirs(listings, dirRecs, items)
+	dirPlan := e.planDirs(listings, scopeRecords(dirRecs, dirOK), items)
 	e.res.Plan = makePlan(items, dirPlan)
+	if err := e.check(items, listings, histFiles); err != nil {
+		return e.res, err
+	}
 	if e.opts.DryRun {
 		return e.res, nil
 	}
@@ -150,6 +162,39 @@ func (e *engine) list(ctx context.Context) ([2]listing, error) {
 	return out, g.Wait()
 }
 
+// scope drops the items outside the filters and returns the listings as the
+// filters see them. A path that leaves the filters thus leaves the history
+// and is left alone on both sides; a path that enters is new to both.
+func (e *engine) scope(items []*item, l [2]listing, dirOK func(string) bool) ([]*item, [2]listing) {
+	kept := items[:0]
+	var out [2]listing
+	for _, it := range items {
+		if !e.inScope(it, dirOK) {
+			continue
+		}
+		kept = append(kept, it)
+		for s := range 2 {
+			if it.e[s] != nil {
+				out[s].files = append(out[s].files, *it.e[s])
+			}
+		}
+	}
+	for s := range 2 {
+		out[s].dirs = scopeDirs(l[s].dirs, dirOK)
+	}
+	return kept, out
+}
+
+func scopeRecords(recs []history.Record, dirOK func(string) bool) []history.Record {
+	out := recs[:0]
+	for _, r := range recs {
+		if dirOK(r.Path) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
 func splitDirs(recs []history.Record) (files, dirs []history.Record) {
 	files = make([]history.Record, 0, len(recs))
 	for _, r := range recs {
@@ -192,6 +237,7 @@ func (e *engine) newHistory(items []*item, dirs []dirAction) *history.History {
 		Path2:   e.sides[1].r.String(),
 		Hash1:   e.sides[0].hashKind,
 		Hash2:   e.sides[1].hashKind,
+		Filters: e.opts.Filter.Fingerprint(),
 		Written: e.opts.Now().UTC(),
 	}
 	for _, it := range items {
