@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"strings"
 
 	"golang.org/x/sync/errgroup"
 
@@ -365,9 +364,4 @@ func sortedEntries(l []backends.Entry, sd *side) error {
 		}
 	}
 	return nil
-}
-
-// isUnder reports whether p is dir or inside it.
-func isUnder(p, dir string) bool {
-	return p == dir || strings.HasPrefix(p, dir+"/")
 }
