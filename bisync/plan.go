@@ -258,16 +258,25 @@ func (e *engine) settleStale(ctx context.Context, it *item) error {
 		return nil
 	}
 	stale := false
+	kind := e.tombKinds[1-src][it.path]
+	if kind == "" {
+		kind = e.sides[src].hashKind
+	}
 	switch {
-	case tomb.Hash != "":
-		h := it.hash[src]
-		if h == "" && e.sides[src].hashKind != "" {
+	case tomb.Hash != "" && canHash(e.sides[src].caps, kind):
+		h := ""
+		if kind == e.sides[src].hashKind {
+			h = it.hash[src]
+		}
+		if h == "" {
 			var err error
-			h, err = e.sides[src].r.Hash(ctx, it.path, e.sides[src].hashKind)
+			h, err = e.sides[src].r.Hash(ctx, it.path, kind)
 			if err != nil {
 				return &OpError{Op: "hash", Side: src + 1, Path: it.path, Err: err}
 			}
-			it.hash[src] = h
+			if kind == e.sides[src].hashKind {
+				it.hash[src] = h
+			}
 		}
 		stale = h != "" && h == tomb.Hash
 	case tomb.ModTime != 0 && !ent.ModTime.IsZero():
@@ -292,6 +301,15 @@ func (e *engine) blockDelete(it *item) {
 	it.act.Reason += fmt.Sprintf(" (not propagated: --no-delete blocks the %v)", it.act.Op)
 	it.act.Op = OpNothing
 	it.keep = it.hist != nil
+}
+
+func canHash(c backends.Caps, kind string) bool {
+	for _, k := range c.Hashes {
+		if k == kind {
+			return true
+		}
+	}
+	return false
 }
 
 // winner applies --conflict-resolve: 1 or 2, or 0 when both versions are kept.

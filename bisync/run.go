@@ -27,6 +27,8 @@ type engine struct {
 	// tombs are the deletion records of each side, by path; consulted only
 	// for paths that the history does not hold.
 	tombs [2]map[string]history.Fingerprint
+	// tombKinds are the kinds of the records' hashes, by path.
+	tombKinds [2]map[string]string
 	// journal records finished actions of a real run.
 	journal *history.JournalWriter
 }
@@ -64,6 +66,9 @@ func (e *engine) run(ctx context.Context, historyFile string) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := e.readMeta(ctx, listings, prev == nil); err != nil {
+		return nil, err
+	}
 	var recs []history.Record
 	if prev != nil {
 		recs = prev.Records
@@ -96,7 +101,7 @@ func (e *engine) run(ctx context.Context, historyFile string) (*Result, error) {
 	if e.opts.DryRun {
 		return e.res, nil
 	}
-	return e.res, e.transact(ctx, files, start, carried, items, dirPlan)
+	return e.res, e.transact(ctx, files, start, carried, items, dirPlan, listings)
 }
 
 func validate(o *Options) error {
@@ -124,9 +129,11 @@ func validate(o *Options) error {
 	return nil
 }
 
-// listing is one side's files and directories, each sorted by path.
+// listing is one side's files and directories, each sorted by path, and
+// ferry's own files in the side's metadata folder, by path.
 type listing struct {
 	files, dirs []backends.Entry
+	meta        map[string]*backends.Entry
 }
 
 // list lists both sides at once. A listing error is an error, never an empty
@@ -139,6 +146,12 @@ func (e *engine) list(ctx context.Context) ([2]listing, error) {
 			sd := e.sides[s]
 			var l listing
 			err := sd.r.List(gctx, func(ent backends.Entry) error {
+				if ent.Path == metaFormat || ent.Path == metaDeletions {
+					if l.meta == nil {
+						l.meta = map[string]*backends.Entry{}
+					}
+					l.meta[ent.Path] = &ent
+				}
 				if ent.Dir {
 					l.dirs = append(l.dirs, ent)
 				} else {
@@ -181,6 +194,7 @@ func (e *engine) scope(items []*item, l [2]listing, dirOK func(string) bool) ([]
 	}
 	for s := range 2 {
 		out[s].dirs = scopeDirs(l[s].dirs, dirOK)
+		out[s].meta = l[s].meta
 	}
 	return kept, out
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ferry-sync/ferry/backends/mem"
 	"github.com/ferry-sync/ferry/bisync"
 	"github.com/ferry-sync/ferry/filters"
 )
@@ -36,7 +37,7 @@ func TestMassDeletionStops(t *testing.T) {
 	if !errors.Is(err, bisync.ErrTooManyDeletes) || !strings.Contains(err.Error(), "6 of 10") || !strings.Contains(err.Error(), "n0.md") {
 		t.Fatalf("err = %v, want ErrTooManyDeletes naming 6 of 10 and a sample", err)
 	}
-	if n := len(r2.Files()); n != 10 {
+	if n := len(userFiles(r2)); n != 10 {
 		t.Fatalf("path2 has %d files after a stopped run, want 10", n)
 	}
 	if _, err := run(p, func(o *bisync.Options) { o.MaxDeleteCount = 5; o.MaxDelete = 100 }); !errors.Is(err, bisync.ErrTooManyDeletes) {
@@ -45,7 +46,7 @@ func TestMassDeletionStops(t *testing.T) {
 	if _, err := run(p, func(o *bisync.Options) { o.Force = true }); err != nil {
 		t.Fatalf("--force: %v", err)
 	}
-	if n := len(r2.Files()); n != 4 {
+	if n := len(userFiles(r2)); n != 4 {
 		t.Errorf("path2 has %d files after --force, want 4", n)
 	}
 }
@@ -74,7 +75,7 @@ func TestCheckAccess(t *testing.T) {
 	if _, err := run(p, access); !errors.Is(err, bisync.ErrCheckAccess) {
 		t.Fatalf("sentinel on path1 only: err = %v, want ErrCheckAccess", err)
 	}
-	if len(r2.Files()) != 0 {
+	if len(userFiles(r2)) != 0 {
 		t.Fatal("a failed access check changed path2")
 	}
 	r2.WriteFile("RCLONE_TEST", []byte("x"), t0)
@@ -136,8 +137,8 @@ func TestFilterChangesNeverDelete(t *testing.T) {
 		t.Error("widening: FiltersChanged = false")
 	}
 	want := map[string]string{"notes/a.md": "a", "drafts/b.md": "edited outside the filters", "drafts/new.md": "new"}
-	for i, r := range []interface{ Files() map[string]string }{r1, r2} {
-		if got := r.Files(); !reflect.DeepEqual(got, want) {
+	for i, r := range []*mem.Replica{r1, r2} {
+		if got := userFiles(r); !reflect.DeepEqual(got, want) {
 			t.Errorf("path%d = %v, want %v", i+1, got, want)
 		}
 	}
@@ -151,7 +152,7 @@ func TestFerryFilesAreNeverSynced(t *testing.T) {
 	r1.WriteFile("a.md.0badc0de.partial", []byte("half"), t0)
 	r1.WriteFile("a.md", []byte("a"), t0)
 	sync(t, p, nil)
-	if got, want := r2.Files(), map[string]string{"a.md": "a"}; !reflect.DeepEqual(got, want) {
+	if got, want := userFiles(r2), map[string]string{"a.md": "a"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("path2 = %v, want %v", got, want)
 	}
 }

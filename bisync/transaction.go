@@ -88,7 +88,7 @@ func (e *engine) warn(msg string) {
 // transact executes the plan as one transaction: the journal first, every
 // finished action appended to it, and the new history only when all
 // succeeded; then the run log, and the journal is cleared.
-func (e *engine) transact(ctx context.Context, f stateFiles, start time.Time, carried []history.Change, items []*item, dirPlan []dirAction) error {
+func (e *engine) transact(ctx context.Context, f stateFiles, start time.Time, carried []history.Change, items []*item, dirPlan []dirAction, l [2]listing) error {
 	j, err := history.CreateJournal(f.journal, history.JournalBegin{
 		Start:   start,
 		Mode:    e.opts.Mode.String(),
@@ -116,6 +116,7 @@ func (e *engine) transact(ctx context.Context, f stateFiles, start time.Time, ca
 		}
 		return fmt.Errorf("%w: %d of %d; nothing was committed and the next run will pick the work up again", ErrFailed, len(failed), len(e.res.Plan))
 	}
+	e.writeMeta(ctx, items, l)
 	if err := j.Commit(); err != nil {
 		return fmt.Errorf("all changes were made but the journal could not be committed (the next run will recognise them): %w", err)
 	}

@@ -68,7 +68,7 @@ func TestInterruptedRunIsRecovered(t *testing.T) {
 			t.Errorf("recovery run plans %v %s, want only copies", a.Op, a.Path)
 		}
 	}
-	if got, want := r2.Files(), r1.Files(); !reflect.DeepEqual(got, want) {
+	if got, want := userFiles(r2), userFiles(r1); !reflect.DeepEqual(got, want) {
 		t.Errorf("path2 = %v, want %v", got, want)
 	}
 	if _, err := os.Stat(strings.TrimSuffix(p.HistoryFile, ".hist") + ".journal"); !errors.Is(err, os.ErrNotExist) {

@@ -266,7 +266,7 @@ func Contents(t *testing.T, r backends.Replica) map[string]string {
 	ctx := context.Background()
 	out := map[string]string{}
 	err := r.List(ctx, func(e backends.Entry) error {
-		if e.Dir {
+		if e.Dir || strings.HasPrefix(e.Path, ".ferry/") {
 			return nil
 		}
 		rc, err := r.Open(ctx, e.Path)
