@@ -21,7 +21,7 @@ const (
 	exitUsage              = 2  // syntax or usage error on the command line
 	exitDirNotFound        = 3  // a path is unusable: unknown remote or backend, bad connection string, root is a file
 	exitFileNotFound       = 4  // not used by ferry
-	exitRetry              = 5  // temporary errors: running again later may succeed
+	exitRetry              = 5  // temporary errors: running again later may succeed; also another run holds the lock
 	exitNoRetry            = 6  // some actions failed and running again will not fix them by itself
 	exitFatal              = 7  // needs the user: history corrupt or written by a newer ferry
 	exitTransferExceeded   = 8  // not used by ferry
@@ -44,6 +44,8 @@ func exitCode(err error) int {
 		return exitUsage
 	case errors.Is(err, context.Canceled):
 		return exitUncategorized
+	case errors.Is(err, history.ErrLocked):
+		return exitRetry
 	case errors.Is(err, history.ErrCorrupt), errors.Is(err, history.ErrNewerFormat):
 		return exitFatal
 	case errors.Is(err, rclonefs.ErrRemote):
@@ -63,12 +65,18 @@ func exitCode(err error) int {
 // hint says what the user can do about err, or "" when there is nothing
 // more to say than the error itself.
 func hint(err error) string {
-	var failed *failedActionsError
+	var (
+		failed *failedActionsError
+		locked *history.LockedError
+	)
 	switch {
 	case errors.Is(err, context.Canceled):
 		return "interrupted: nothing was committed; run the same command again to finish (actions already done are not redone)"
+	case errors.As(err, &locked):
+		return fmt.Sprintf("another ferry run of this pair is in progress: run again once it has finished, or pass --lock-wait (e.g. --lock-wait 10m) to wait for it; "+
+			"if you are sure that no ferry runs for this pair, here or on another machine sharing the workdir, remove %s", locked.Path)
 	case errors.Is(err, history.ErrNewerFormat):
-		return "the history was written by a newer version of ferry: upgrade ferry, or pass another --workdir to start a new history"
+		return "a file in the workdir was written by a newer version of ferry: upgrade ferry, or pass another --workdir to start a new history"
 	case errors.Is(err, history.ErrCorrupt):
 		return "the history file is damaged: run again with --resync to rebuild it from both sides (a resync deletes nothing; files that differ become conflicts)"
 	case errors.Is(err, rclonefs.ErrRemote):

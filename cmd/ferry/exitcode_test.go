@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/rclone/rclone/lib/exitcode"
@@ -60,6 +61,9 @@ func TestExitCode(t *testing.T) {
 		{"interrupted", fmt.Errorf("list path1: %w", context.Canceled), 1},
 		{"interrupted with failed actions", failed(context.Canceled, perm), 1},
 		{"failed action interrupted", failed(nil, fmt.Errorf("copy: %w", context.Canceled)), 1},
+		{"locked", &history.LockedError{Path: "/w/x.lck", Holder: history.LockInfo{PID: 42, Host: "laptop"}}, 5},
+		{"locked, wrapped", fmt.Errorf("sync: %w", &history.LockedError{Path: "/w/x.lck"}), 5},
+		{"waiting for the lock interrupted", fmt.Errorf("lock /w/x.lck: stopped waiting: %w", context.Canceled), 1},
 		{"history corrupt", fmt.Errorf("load: %w", history.ErrCorrupt), 7},
 		{"history newer", fmt.Errorf("load: %w", history.ErrNewerFormat), 7},
 		{"unknown remote", open(fmt.Errorf("%w: didn't find section in config file", rclonefs.ErrRemote)), 3},
@@ -87,9 +91,19 @@ func TestHintSaysWhatToDo(t *testing.T) {
 		&openError{what: "path1", remote: "x:", err: rclonefs.ErrRemote},
 		&failedActionsError{failed: []error{errors.New("no")}},
 		retryable{errors.New("timeout")},
+		&history.LockedError{Path: "/w/x.lck"},
 	} {
 		if hint(err) == "" {
 			t.Errorf("no hint for %v", err)
+		}
+	}
+}
+
+func TestLockedHint(t *testing.T) {
+	h := hint(fmt.Errorf("x: %w", &history.LockedError{Path: "/w/pair.lck"}))
+	for _, want := range []string{"--lock-wait", "remove /w/pair.lck", "no ferry runs"} {
+		if !strings.Contains(h, want) {
+			t.Errorf("hint does not say %q: %s", want, h)
 		}
 	}
 }

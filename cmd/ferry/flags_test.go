@@ -44,6 +44,9 @@ func TestUsageErrors(t *testing.T) {
 		{"low-level-retries zero", []string{"sync", a, b, "--low-level-retries", "0"}, "--low-level-retries"},
 		{"bool flag with value", []string{"sync", a, b, "--dry-run=maybe"}, "maybe"},
 		{"verbose and quiet", []string{"sync", a, b, "-v", "-q"}, "-q"},
+		{"negative lock-wait", []string{"sync", a, b, "--lock-wait", "-1s"}, "--lock-wait"},
+		{"lock-wait not a duration", []string{"sync", a, b, "--lock-wait", "10"}, "10"},
+		{"negative max-lock", []string{"sync", a, b, "--max-lock=-2m"}, "--max-lock"},
 		{"empty dirs both ways", []string{"sync", a, b, "--create-empty-src-dirs", "--remove-empty-dirs"}, "together"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -69,7 +72,7 @@ func TestHelpAndVersion(t *testing.T) {
 	for _, flag := range []string{"--mode", "--dry-run", "--resync", "--compare", "--conflict-resolve",
 		"--conflict-loser", "--conflict-suffix", "--create-empty-src-dirs", "--remove-empty-dirs",
 		"--backup-dir1", "--backup-dir2", "--transfers", "--checkers", "--low-level-retries",
-		"--workdir", "--config", "--verbose", "--quiet"} {
+		"--workdir", "--lock-wait", "--max-lock", "--config", "--verbose", "--quiet"} {
 		if !strings.Contains(stdout, flag) {
 			t.Errorf("sync --help does not document %s", flag)
 		}

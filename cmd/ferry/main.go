@@ -39,7 +39,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	started := false // set once a command's RunE is entered
 	root := newRootCmd(stdout, stderr, &started)
 	root.SetArgs(args)
-	err := root.ExecuteContext(ctx)
+	cmd, err := root.ExecuteContextC(ctx)
 	var ue *usageError
 	if err != nil && !started && !errors.As(err, &ue) {
 		// Everything cobra rejects before a command runs (unknown command
@@ -48,7 +48,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = &usageError{err: err}
 	}
 	if err != nil {
-		printError(stderr, err)
+		name := "ferry"
+		if cmd != nil && cmd != root {
+			name = cmd.Name()
+		}
+		printError(stderr, name, err)
 	}
 	return exitCode(err)
 }
@@ -69,7 +73,7 @@ is anything rclone can reach: a local path, a remote from rclone.conf
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &usageError{err: err, cmd: c.CommandPath()}
 	})
-	root.AddCommand(newSyncCmd(stdout, stderr, started))
+	root.AddCommand(newSyncCmd(stdout, stderr, started), newLogCmd(stdout, stderr, started))
 	return root
 }
 
@@ -86,8 +90,9 @@ func usageErrorf(cmd, format string, args ...any) error {
 	return &usageError{err: fmt.Errorf(format, args...), cmd: cmd}
 }
 
-// printError writes the error and what to do about it to stderr.
-func printError(stderr io.Writer, err error) {
+// printError writes the error of the command name ("sync", "log") and
+// what to do about it to stderr.
+func printError(stderr io.Writer, name string, err error) {
 	var ue *usageError
 	if errors.As(err, &ue) {
 		cmd := ue.cmd
@@ -98,9 +103,9 @@ func printError(stderr io.Writer, err error) {
 		return
 	}
 	if errors.Is(err, context.Canceled) {
-		fmt.Fprintf(stderr, "ferry: sync failed: interrupted (%v)\n", err)
+		fmt.Fprintf(stderr, "ferry: %s failed: interrupted (%v)\n", name, err)
 	} else {
-		fmt.Fprintf(stderr, "ferry: sync failed: %v\n", err)
+		fmt.Fprintf(stderr, "ferry: %s failed: %v\n", name, err)
 	}
 	if h := hint(err); h != "" {
 		fmt.Fprintf(stderr, "ferry: %s\n", h)

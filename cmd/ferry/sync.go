@@ -8,12 +8,14 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/ferry-sync/ferry/backends"
 	"github.com/ferry-sync/ferry/backends/rclonefs"
 	"github.com/ferry-sync/ferry/bisync"
+	"github.com/ferry-sync/ferry/history"
 )
 
 // syncFlags holds the sync command's flags as the user wrote them; options
@@ -34,6 +36,8 @@ type syncFlags struct {
 	checkers        int
 	lowLevelRetries int
 	workdir         string
+	lockWait        time.Duration
+	maxLock         time.Duration
 	config          string
 	verbose         int
 	quiet           bool
@@ -63,10 +67,15 @@ overwritten. Later runs compare each side with the history of the last
 successful run, so that deletions and edits travel in the direction of
 --mode. Both versions of a file edited on both sides are kept.
 
+One run of a pair at a time: a real run (not --dry-run) takes the pair's
+lock in the workdir, and fails when another run holds it, unless
+--lock-wait lets it wait. A lock whose process is gone is taken over.
+
 Exit status: 0 on success, 2 for a usage error, 3 when a path is unusable
-(unknown remote, a file), 5 when retrying later may help, 6 when some
-actions failed, 7 when the history needs attention, 1 otherwise, including
-an interrupted run (see docs/exit-codes.md).`,
+(unknown remote, a file), 5 when retrying later may help (including another
+run holding the lock), 6 when some actions failed, 7 when the history needs
+attention, 1 otherwise, including an interrupted run (see
+docs/exit-codes.md).`,
 		Example: syncExample,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 2 {
@@ -96,6 +105,8 @@ an interrupted run (see docs/exit-codes.md).`,
 	fl.IntVar(&f.checkers, "checkers", def.Checkers, "number of hash computations and comparisons to run in parallel")
 	fl.IntVar(&f.lowLevelRetries, "low-level-retries", 10, "number of low level retries of a failed request (as rclone's flag)")
 	fl.StringVar(&f.workdir, "workdir", "", "folder for ferry's state: the device id and one history per pair (default $XDG_STATE_HOME/ferry or ~/.local/state/ferry)")
+	fl.DurationVar(&f.lockWait, "lock-wait", 0, "when another run of the pair holds the lock, wait this long for it (e.g. 10m) instead of failing at once")
+	fl.DurationVar(&f.maxLock, "max-lock", 0, "a lock not renewed for this long is expired and taken over, for workdirs on shared disks; at least 2m (0: never expires)")
 	fl.StringVar(&f.config, "config", "", "rclone config file (default: rclone's own, honouring RCLONE_CONFIG)")
 	fl.CountVarP(&f.verbose, "verbose", "v", "list every action and log it to stderr (-v), with debug details (-vv)")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print only errors: no summary, no success line")
@@ -135,6 +146,10 @@ func (f *syncFlags) options(cmdPath string) (bisync.Options, error) {
 		return bad(fmt.Errorf("--low-level-retries must be at least 1 (got %d)", f.lowLevelRetries))
 	case f.verbose > 0 && f.quiet:
 		return bad(fmt.Errorf("-v and -q cannot be used together"))
+	case f.lockWait < 0:
+		return bad(fmt.Errorf("--lock-wait must not be negative (got %v)", f.lockWait))
+	case f.maxLock < 0:
+		return bad(fmt.Errorf("--max-lock must not be negative (got %v)", f.maxLock))
 	}
 	o.DryRun = f.dryRun
 	o.Resync = f.resync
@@ -157,6 +172,36 @@ func (f *syncFlags) logLevel() slog.Level {
 		return slog.LevelDebug
 	}
 	return slog.LevelWarn
+}
+
+// minMaxLock is the least --max-lock, as in rclone bisync: a shorter one is
+// raised to it.
+const minMaxLock = 2 * time.Minute
+
+// lockFile is the path of the pair's lock, beside its history.
+func lockFile(historyFile string) string {
+	return strings.TrimSuffix(historyFile, ".hist") + ".lck"
+}
+
+// lock takes the pair's lock for a real run, waiting --lock-wait for it.
+func (f *syncFlags) lock(ctx context.Context, historyFile string, stderr io.Writer) (*history.Held, error) {
+	maxLock := f.maxLock
+	if maxLock > 0 && maxLock < minMaxLock {
+		if !f.quiet {
+			fmt.Fprintf(stderr, "ferry: --max-lock %v is below its minimum; using %v\n", maxLock, minMaxLock)
+		}
+		maxLock = minMaxLock
+	}
+	return history.Lock(ctx, lockFile(historyFile), history.LockOptions{
+		Wait:    f.lockWait,
+		MaxAge:  maxLock,
+		Version: version(),
+		OnWait: func(held error) {
+			if !f.quiet {
+				fmt.Fprintf(stderr, "ferry: waiting up to %v: %v\n", f.lockWait, held)
+			}
+		},
+	})
 }
 
 // run does one sync: open both sides, run the engine, print the report.
@@ -211,10 +256,20 @@ func (f *syncFlags) run(ctx context.Context, cmdPath, path1, path2 string, stdou
 	pair.HistoryFile = filepath.Join(workdir, historyName(pair.Path1.String(), pair.Path2.String()))
 
 	if !opts.DryRun {
-		// A dry run writes nothing, not even the workdir.
+		// A dry run writes nothing, not even the workdir, and takes no
+		// lock: it changes nothing that another run could trip over.
 		if err := os.MkdirAll(workdir, 0o700); err != nil {
 			return fmt.Errorf("create workdir: %w", err)
 		}
+		held, err := f.lock(ctx, pair.HistoryFile, stderr)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			if err := held.Release(); err != nil {
+				fmt.Fprintf(stderr, "ferry: warning: %v\n", err)
+			}
+		}()
 	}
 	if opts.DeviceID, err = deviceID(workdir, opts.DryRun); err != nil {
 		return err
