@@ -148,7 +148,7 @@ func (e *engine) hashPass(ctx context.Context, items []*item) error {
 // content: conflicts with equal content are only recorded, survivors that
 // match a deletion record are deleted, and one-way copies over the
 // destination's own edit keep that edit.
-func (e *engine) decideAll(ctx context.Context, items []*item, l [2]listing) error {
+func (e *engine) decideAll(ctx context.Context, items []*item, taken map[string]bool) error {
 	for _, it := range items {
 		c, err := decide(e.opts.Mode, it.st[0], it.st[1])
 		if err != nil {
@@ -161,15 +161,6 @@ func (e *engine) decideAll(ctx context.Context, items []*item, l [2]listing) err
 		}
 		if e.opts.NoDelete && (c.op == OpDelete1 || c.op == OpDelete2) {
 			e.blockDelete(it)
-		}
-	}
-	taken := make(map[string]bool, len(items))
-	for _, it := range items {
-		taken[it.path] = true
-	}
-	for s := range 2 {
-		for _, d := range l[s].dirs {
-			taken[d.Path] = true
 		}
 	}
 	nameConflicts(items, taken, newConflictNamer(e.opts, e.opts.Now()))

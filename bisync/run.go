@@ -79,6 +79,8 @@ func (e *engine) run(ctx context.Context, historyFile string) (*Result, error) {
 	fileRecs, dirRecs := splitDirs(recs)
 	dirOK := e.dirFilter()
 	items := join(listings[0].files, listings[1].files, fileRecs, e.tombs)
+	// Conflict copies must not land on any name in use, filtered or not.
+	taken := takenNames(items, listings)
 	items, listings = e.scope(items, listings, dirOK)
 	histFiles := 0
 	for _, it := range items {
@@ -90,7 +92,7 @@ func (e *engine) run(ctx context.Context, historyFile string) (*Result, error) {
 	if err := e.hashPass(ctx, items); err != nil {
 		return nil, err
 	}
-	if err := e.decideAll(ctx, items, listings); err != nil {
+	if err := e.decideAll(ctx, items, taken); err != nil {
 		return nil, err
 	}
 	dirPlan := e.planDirs(listings, scopeRecords(dirRecs, dirOK), items)
@@ -173,6 +175,20 @@ func (e *engine) list(ctx context.Context) ([2]listing, error) {
 		})
 	}
 	return out, g.Wait()
+}
+
+// takenNames are all the paths either side or the history holds.
+func takenNames(items []*item, l [2]listing) map[string]bool {
+	taken := make(map[string]bool, len(items))
+	for _, it := range items {
+		taken[it.path] = true
+	}
+	for s := range 2 {
+		for _, d := range l[s].dirs {
+			taken[d.Path] = true
+		}
+	}
+	return taken
 }
 
 // scope drops the items outside the filters and returns the listings as the

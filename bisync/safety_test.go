@@ -156,3 +156,24 @@ func TestFerryFilesAreNeverSynced(t *testing.T) {
 		t.Errorf("path2 = %v, want %v", got, want)
 	}
 }
+
+// TestConflictCopyNeverOverwritesAFilteredFile: a conflict copy's name is
+// chosen among all names on both sides, not only those in the filters.
+func TestConflictCopyNeverOverwritesAFilteredFile(t *testing.T) {
+	r1, r2, p := newPair(t)
+	excluded := "a.conflict1-20261122-210500-dev001.md"
+	r2.WriteFile(excluded, []byte("precious, outside the filters"), t0)
+	r1.WriteFile("a.md", []byte("one"), t0)
+	r2.WriteFile("a.md", []byte("two"), t0)
+	f, err := filters.Parse(filters.Options{Exclude: []string{"*.conflict1-*"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sync(t, p, func(o *bisync.Options) { o.Filter = f })
+	if got, _ := r2.ReadFile(excluded); string(got) != "precious, outside the filters" {
+		t.Errorf("the filtered file was overwritten: %q", got)
+	}
+	if got, _ := r2.ReadFile("a.conflict1-20261122-210500-dev001-2.md"); string(got) != "one" {
+		t.Errorf("path1's version is not at the next free conflict name: %q", got)
+	}
+}
