@@ -7,7 +7,7 @@ FUZZTIME ?= 30s
 # Generous: the end-to-end tests build ferry, which compiles rclone.
 TIMEOUT  ?= 30m
 
-.PHONY: all build demo test fmt-check vet quick race fuzz bench clean
+.PHONY: all build demo test fmt-check vet quick race fuzz bench soak clean
 
 all: build
 
@@ -44,6 +44,18 @@ fuzz:
 
 bench:
 	$(GO) test -run='^$$' -bench=. ./...
+
+# Long randomized crash and fault runs, outside `make test`: the real binary
+# killed at random points of runs over random trees (SOAK_SEEDS seeds,
+# SOAK_KILLS kill points each; a failure prints the FERRY_SOAK_SEED that
+# reproduces it), then the engine's fault matrix under the race detector.
+SOAK_SEEDS ?= 4
+SOAK_KILLS ?= 40
+SOAKTIME   ?= 3h
+soak:
+	FERRY_SOAK=1 FERRY_SOAK_SEEDS=$(SOAK_SEEDS) FERRY_SOAK_KILLS=$(SOAK_KILLS) \
+		$(GO) test -count=1 -timeout $(SOAKTIME) -run '^TestCrash' ./cmd/ferry
+	$(GO) test -count=1 -race -timeout $(SOAKTIME) -run '^(TestFault|TestInterrupt|TestUnreadable|TestListing)' ./bisync ./backends/faulty
 
 clean:
 	rm -rf bin

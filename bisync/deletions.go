@@ -73,10 +73,12 @@ func (e *engine) readTombstones(ctx context.Context, s int) ([]history.Tombstone
 	return ts, nil
 }
 
-// writeMeta records this run's deletions on each side where it deleted
-// files, and marks the side with the format. Failing that is a warning: the
-// history still knows about the deletions; only a new device would miss them.
+// writeMeta records the deletions this run is about to make on each side,
+// and marks the side with the format. Failing that is a warning: the history
+// still knows about the deletions; only a new device would miss them.
 func (e *engine) writeMeta(ctx context.Context, items []*item, l [2]listing) {
+	// Records of paths that exist on the side after the run are void; the
+	// paths this run deletes are not among them.
 	final := [2][]string{finalFiles(items, 0), finalFiles(items, 1)}
 	now := e.opts.Now()
 	var deleted [2][]history.Tombstone

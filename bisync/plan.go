@@ -280,6 +280,14 @@ func (e *engine) settleStale(ctx context.Context, it *item) error {
 		}
 		it.act.Reason = fmt.Sprintf("stale copy of a file deleted on path%d", 2-src)
 		if e.opts.NoDelete {
+			// Keep the deletion pending: record the pair as it was before
+			// the deletion, so that the next run, which reads no deletion
+			// records, still sees a deletion and not a new file.
+			rec := history.Record{Path: it.path}
+			fps := [2]*history.Fingerprint{&rec.One, &rec.Two}
+			*fps[src] = fingerprint(ent, it.hash[src])
+			*fps[1-src] = *tomb
+			it.hist = &rec
 			e.blockDelete(it)
 		}
 	}

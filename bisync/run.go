@@ -57,16 +57,18 @@ func newEngine(p Pair, opts Options) *engine {
 func (e *engine) run(ctx context.Context, historyFile string) (*Result, error) {
 	start := e.opts.Now()
 	files := stateFilesOf(historyFile)
-	prev, carried, err := e.loadState(files)
+	prev, carried, committed, err := e.loadState(files)
 	if err != nil {
 		return nil, err
 	}
-	e.res.FirstRun = prev == nil
+	e.res.FirstRun = !committed
 	listings, err := e.list(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if err := e.readMeta(ctx, listings, prev == nil); err != nil {
+	// Deletion records speak for a pair that never committed a run; a
+	// resync is a union and deletes nothing, so it reads none.
+	if err := e.readMeta(ctx, listings, !committed && !e.opts.Resync); err != nil {
 		return nil, err
 	}
 	var recs []history.Record

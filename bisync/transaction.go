@@ -26,20 +26,22 @@ func stateFilesOf(historyFile string) stateFiles {
 // loadState reads the history and folds into it what the journal of an
 // earlier run records as done: a run that was interrupted (or failed) is
 // picked up where it stopped, with no manual step. It returns nil for a
-// first run (no history, or --resync), and the journal's changes, which the
-// new journal carries until a run commits.
-func (e *engine) loadState(f stateFiles) (*history.History, []history.Change, error) {
+// first run with nothing to recover (no history, or --resync), the
+// journal's changes, which the new journal carries until a run commits, and
+// whether a committed history file was there: a first run that failed part
+// way is still a first run for the deletion records and the filters.
+func (e *engine) loadState(f stateFiles) (h *history.History, carried []history.Change, committed bool, err error) {
 	if e.opts.Resync {
-		return nil, nil, nil
+		return nil, nil, false, nil
 	}
-	h, err := history.Load(f.history)
+	h, err = history.Load(f.history)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		h = nil
 	case err != nil:
-		return nil, nil, err
+		return nil, nil, false, err
 	}
-	var carried []history.Change
+	committed = h != nil
 	j, err := history.ReadJournal(f.journal)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -48,9 +50,12 @@ func (e *engine) loadState(f stateFiles) (*history.History, []history.Change, er
 		// found done on the sides and recorded again (equal content).
 		e.warn(fmt.Sprintf("the journal %s is damaged and was ignored; finished work is recognised again on the sides: %v", f.journal, err))
 	case err != nil:
-		return nil, nil, fmt.Errorf("read the journal of the previous run: %w", err)
+		return nil, nil, false, fmt.Errorf("read the journal of the previous run: %w", err)
 	default:
 		h = j.Fold(h)
+		if !committed {
+			h.Filters = e.opts.Filter.Fingerprint()
+		}
 		carried = j.Changes()
 		if !j.Committed {
 			e.res.Recovered = true
@@ -60,7 +65,7 @@ func (e *engine) loadState(f stateFiles) (*history.History, []history.Change, er
 	if h != nil {
 		e.dropForeignHashes(h)
 	}
-	return h, carried, nil
+	return h, carried, committed, nil
 }
 
 // dropForeignHashes forgets hashes of another kind than the side's now:
@@ -105,6 +110,10 @@ func (e *engine) transact(ctx context.Context, f stateFiles, start time.Time, ca
 	e.journal = j
 	e.res.RunID = j.ID()
 
+	// Deletion records are written ahead of the deletions: a run that
+	// fails or is killed after deleting must still leave them for a new
+	// device. A record of a file that then survives is void and harmless.
+	e.writeMeta(ctx, items, l)
 	failed := e.execute(ctx, items)
 	if len(failed) == 0 {
 		failed = e.executeDirs(ctx, dirPlan)
@@ -116,7 +125,6 @@ func (e *engine) transact(ctx context.Context, f stateFiles, start time.Time, ca
 		}
 		return fmt.Errorf("%w: %d of %d; nothing was committed and the next run will pick the work up again", ErrFailed, len(failed), len(e.res.Plan))
 	}
-	e.writeMeta(ctx, items, l)
 	if err := j.Commit(); err != nil {
 		return fmt.Errorf("all changes were made but the journal could not be committed (the next run will recognise them): %w", err)
 	}
