@@ -2,6 +2,7 @@ package bisync
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 
@@ -32,6 +33,13 @@ type item struct {
 	keep bool
 	// out are the history records this item leaves after execution.
 	out []history.Record
+	// unreadable holds, per side, why the content could not be read while
+	// planning; such an item is left alone and fails the run.
+	unreadable [2]error
+}
+
+func (it *item) unreadableErr() error {
+	return errors.Join(it.unreadable[0], it.unreadable[1])
 }
 
 // join merges the two sorted listings and the sorted history into items, one
@@ -124,7 +132,14 @@ func (e *engine) hashPass(ctx context.Context, items []*item) error {
 				sd := e.sides[s]
 				h, err := sd.r.Hash(gctx, it.path, sd.hashKind)
 				if err != nil {
-					return &OpError{Op: "hash", Side: sd.n, Path: it.path, Err: err}
+					if gctx.Err() != nil {
+						return err
+					}
+					// One unreadable file fails its own action, not
+					// the run: the others still sync.
+					it.unreadable[s] = &OpError{Op: "hash", Side: sd.n, Path: it.path, Err: err}
+					it.v[s] = same
+					return nil
 				}
 				want := it.hist.One.Hash
 				if s == 1 {
@@ -150,6 +165,10 @@ func (e *engine) hashPass(ctx context.Context, items []*item) error {
 // destination's own edit keep that edit.
 func (e *engine) decideAll(ctx context.Context, items []*item, taken map[string]bool) error {
 	for _, it := range items {
+		if it.unreadableErr() != nil {
+			e.leaveAlone(it)
+			continue
+		}
 		c, err := decide(e.opts.Mode, it.st[0], it.st[1])
 		if err != nil {
 			return fmt.Errorf("%s: %w", it.path, err)
@@ -167,14 +186,28 @@ func (e *engine) decideAll(ctx context.Context, items []*item, taken map[string]
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(e.opts.Checkers)
 	for _, it := range items {
+		var settle func(context.Context, *item) error
 		switch {
+		case it.unreadableErr() != nil:
 		case it.cell.op == OpConflict:
-			g.Go(func() error { return e.settleConflict(gctx, it) })
+			settle = e.settleConflict
 		case it.cell.protect:
-			g.Go(func() error { return e.settleProtected(gctx, it) })
+			settle = e.settleProtected
 		case it.cell.stale:
-			g.Go(func() error { return e.settleStale(gctx, it) })
+			settle = e.settleStale
 		}
+		if settle == nil {
+			continue
+		}
+		g.Go(func() error {
+			err := settle(gctx, it)
+			if err != nil && gctx.Err() == nil {
+				it.unreadable[0] = err
+				e.leaveAlone(it)
+				return nil
+			}
+			return err
+		})
 	}
 	if err := g.Wait(); err != nil {
 		return err
@@ -183,6 +216,18 @@ func (e *engine) decideAll(ctx context.Context, items []*item, taken map[string]
 		it.act.Size = e.transferSize(it)
 	}
 	return nil
+}
+
+// unreadableCell stands for the decision on a path whose content could not
+// be read while planning: it is left alone, and its failure fails the run.
+var unreadableCell = cell{op: OpNothing, reason: "left alone: it could not be read"}
+
+// leaveAlone sets an item that could not be read to do nothing and keep its
+// history record, so that nothing is decided on a guess.
+func (e *engine) leaveAlone(it *item) {
+	it.cell = &unreadableCell
+	it.act = Action{Path: it.path, Op: OpNothing, Reason: fmt.Sprintf("%s (%v)", unreadableCell.reason, it.unreadableErr())}
+	it.keep = it.hist != nil
 }
 
 func (e *engine) settleConflict(ctx context.Context, it *item) error {

@@ -97,6 +97,13 @@ func (e *engine) run(ctx context.Context, historyFile string) (*Result, error) {
 	if err := e.decideAll(ctx, items, taken); err != nil {
 		return nil, err
 	}
+	var unreadable []error
+	for _, it := range items {
+		if err := it.unreadableErr(); err != nil {
+			unreadable = append(unreadable, err)
+			e.warn(err.Error())
+		}
+	}
 	dirPlan := e.planDirs(listings, scopeRecords(dirRecs, dirOK), items)
 	e.res.Plan = makePlan(items, dirPlan)
 	if err := e.check(items, listings, histFiles); err != nil {
@@ -105,7 +112,7 @@ func (e *engine) run(ctx context.Context, historyFile string) (*Result, error) {
 	if e.opts.DryRun {
 		return e.res, nil
 	}
-	return e.res, e.transact(ctx, files, start, carried, items, dirPlan, listings)
+	return e.res, e.transact(ctx, files, start, carried, items, dirPlan, listings, unreadable)
 }
 
 func validate(o *Options) error {

@@ -93,7 +93,7 @@ func (e *engine) warn(msg string) {
 // transact executes the plan as one transaction: the journal first, every
 // finished action appended to it, and the new history only when all
 // succeeded; then the run log, and the journal is cleared.
-func (e *engine) transact(ctx context.Context, f stateFiles, start time.Time, carried []history.Change, items []*item, dirPlan []dirAction, l [2]listing) error {
+func (e *engine) transact(ctx context.Context, f stateFiles, start time.Time, carried []history.Change, items []*item, dirPlan []dirAction, l [2]listing, unreadable []error) error {
 	j, err := history.CreateJournal(f.journal, history.JournalBegin{
 		Start:   start,
 		Mode:    e.opts.Mode.String(),
@@ -114,7 +114,7 @@ func (e *engine) transact(ctx context.Context, f stateFiles, start time.Time, ca
 	// fails or is killed after deleting must still leave them for a new
 	// device. A record of a file that then survives is void and harmless.
 	e.writeMeta(ctx, items, l)
-	failed := e.execute(ctx, items)
+	failed := append(unreadable, e.execute(ctx, items)...)
 	if len(failed) == 0 {
 		failed = e.executeDirs(ctx, dirPlan)
 	}
