@@ -9,11 +9,13 @@ import (
 
 	"github.com/ferry-sync/ferry/backends"
 	"github.com/ferry-sync/ferry/backends/rclonefs"
+	"github.com/ferry-sync/ferry/bisync"
 	"github.com/ferry-sync/ferry/history"
 )
 
-// Exit statuses. The numbers are rclone's (github.com/rclone/rclone/lib/exitcode),
-// spelled out because they are part of ferry's interface; a test pins them.
+// Exit statuses. The numbers up to 10 are rclone's
+// (github.com/rclone/rclone/lib/exitcode), spelled out because they are part
+// of ferry's interface; 11 is ferry's own. A test pins them all.
 // docs/exit-codes.md says which ferry condition maps to which.
 const (
 	exitSuccess            = 0  // the run finished without error
@@ -27,6 +29,9 @@ const (
 	exitTransferExceeded   = 8  // not used by ferry
 	exitNoFilesTransferred = 9  // not used by ferry
 	exitDurationExceeded   = 10 // not used by ferry
+
+	// ferry's own, past rclone's last code.
+	exitSafetyCheck = 11 // a safety check stopped the run before it changed anything
 )
 
 // exitCode is the one place that maps the outcome of a command to an exit
@@ -48,6 +53,8 @@ func exitCode(err error) int {
 		return exitRetry
 	case errors.Is(err, history.ErrCorrupt), errors.Is(err, history.ErrNewerFormat):
 		return exitFatal
+	case isSafetyCheck(err):
+		return exitSafetyCheck
 	case errors.Is(err, rclonefs.ErrRemote):
 		return exitDirNotFound
 	case errors.As(err, &failed):
@@ -77,6 +84,15 @@ func hint(err error) string {
 			"if you are sure that no ferry runs for this pair, here or on another machine sharing the workdir, remove %s", locked.Path)
 	case errors.Is(err, history.ErrNewerFormat):
 		return "a file in the workdir was written by a newer version of ferry: upgrade ferry, or pass another --workdir to start a new history"
+	case errors.Is(err, bisync.ErrCheckAccess):
+		return "a safety check stopped the run before it changed anything: make sure both paths are the folders you mean " +
+			"and hold the same check files (--check-filename, RCLONE_TEST by default); --force does not override this check"
+	case errors.Is(err, bisync.ErrEmptySide):
+		return "a safety check stopped the run before it changed anything: if that folder is really empty now, " +
+			"run the same command again with --force; otherwise check the mount, the bucket or the credentials"
+	case errors.Is(err, bisync.ErrTooManyDeletes):
+		return "a safety check stopped the run before it changed anything: if the deletions are intended, " +
+			"run the same command again with --force (or raise --max-delete or --max-delete-count); --dry-run lists them all"
 	case errors.Is(err, history.ErrCorrupt):
 		return "the history file is damaged: run again with --resync to rebuild it from both sides (a resync deletes nothing; files that differ become conflicts)"
 	case errors.Is(err, rclonefs.ErrRemote):
@@ -90,6 +106,12 @@ func hint(err error) string {
 		return "this error looks temporary: run the same command again later"
 	}
 	return ""
+}
+
+// isSafetyCheck reports whether err is a safety check that stopped the run
+// before it changed anything.
+func isSafetyCheck(err error) bool {
+	return errors.Is(err, bisync.ErrTooManyDeletes) || errors.Is(err, bisync.ErrEmptySide) || errors.Is(err, bisync.ErrCheckAccess)
 }
 
 // openError is a failure to open one side of the pair (or a backup dir).

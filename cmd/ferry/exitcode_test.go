@@ -10,6 +10,7 @@ import (
 	"github.com/rclone/rclone/lib/exitcode"
 
 	"github.com/ferry-sync/ferry/backends/rclonefs"
+	"github.com/ferry-sync/ferry/bisync"
 	"github.com/ferry-sync/ferry/history"
 )
 
@@ -34,6 +35,18 @@ func TestExitNumbers(t *testing.T) {
 	} {
 		if tc.got != tc.want || tc.got != tc.number {
 			t.Errorf("%s: ferry uses %d, rclone %d, docs %d", tc.name, tc.got, tc.want, tc.number)
+		}
+	}
+	// ferry's own codes come after rclone's last one, so that no rclone
+	// meaning is reused.
+	for _, tc := range []struct {
+		name      string
+		got, want int // want: the number as documented in docs/exit-codes.md
+	}{
+		{"safety check", exitSafetyCheck, 11},
+	} {
+		if tc.got != tc.want || tc.got <= exitcode.DurationExceeded {
+			t.Errorf("%s: ferry uses %d, docs %d; it must be above rclone's last code %d", tc.name, tc.got, tc.want, exitcode.DurationExceeded)
 		}
 	}
 }
@@ -73,6 +86,11 @@ func TestExitCode(t *testing.T) {
 		{"failed some permanent", failed(nil, temp, perm), 6},
 		{"failed permanent", failed(errors.New("bisync: some actions failed"), perm), 6},
 		{"retryable run error", fmt.Errorf("list path2: %w", temp), 5},
+		{"too many deletes", fmt.Errorf("%w: 6 of 10", bisync.ErrTooManyDeletes), 11},
+		{"too many deletes on both sides", errors.Join(bisync.ErrTooManyDeletes, bisync.ErrTooManyDeletes), 11},
+		{"empty side", fmt.Errorf("%w: path2", bisync.ErrEmptySide), 11},
+		{"access check", fmt.Errorf("%w: no RCLONE_TEST", bisync.ErrCheckAccess), 11},
+		{"access check and too many deletes", errors.Join(bisync.ErrCheckAccess, bisync.ErrTooManyDeletes), 11},
 		{"other", errors.New("boom"), 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -92,10 +110,51 @@ func TestHintSaysWhatToDo(t *testing.T) {
 		&failedActionsError{failed: []error{errors.New("no")}},
 		retryable{errors.New("timeout")},
 		&history.LockedError{Path: "/w/x.lck"},
+		bisync.ErrTooManyDeletes,
+		bisync.ErrEmptySide,
+		bisync.ErrCheckAccess,
 	} {
 		if hint(err) == "" {
 			t.Errorf("no hint for %v", err)
 		}
+	}
+}
+
+// TestSafetyCheckHints: the hint of a safety check says that nothing
+// changed, and names --force exactly where --force helps.
+func TestSafetyCheckHints(t *testing.T) {
+	for _, tc := range []struct {
+		err   error
+		force bool
+	}{
+		{fmt.Errorf("%w: 6 of 10", bisync.ErrTooManyDeletes), true},
+		{fmt.Errorf("%w: path2", bisync.ErrEmptySide), true},
+		{fmt.Errorf("%w: no RCLONE_TEST", bisync.ErrCheckAccess), false},
+		{errors.Join(bisync.ErrTooManyDeletes, bisync.ErrCheckAccess), false},
+	} {
+		h := hint(tc.err)
+		if !strings.Contains(h, "before it changed anything") {
+			t.Errorf("%v: hint does not say nothing changed: %s", tc.err, h)
+		}
+		if tc.force && !strings.Contains(h, "run the same command again with --force") {
+			t.Errorf("%v: hint does not point to --force: %s", tc.err, h)
+		}
+		if !tc.force && !strings.Contains(h, "--force does not override") {
+			t.Errorf("%v: hint suggests --force where it does not help: %s", tc.err, h)
+		}
+	}
+}
+
+// TestMultiLineError: a joined error (both sides over --max-delete) is
+// printed whole, each part on its own line.
+func TestMultiLineError(t *testing.T) {
+	var b strings.Builder
+	err := errors.Join(fmt.Errorf("%w: path1: a.md", bisync.ErrTooManyDeletes), fmt.Errorf("%w: path2: b.md", bisync.ErrTooManyDeletes))
+	printError(&b, "sync", err)
+	got := b.String()
+	want := "ferry: sync failed: bisync: too many deletions: path1: a.md\n  bisync: too many deletions: path2: b.md\nferry: a safety check"
+	if !strings.HasPrefix(got, want) {
+		t.Errorf("printed:\n%s\nwant it to start with:\n%s", got, want)
 	}
 }
 

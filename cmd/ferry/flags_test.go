@@ -3,12 +3,17 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
+	"os"
+	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/ferry-sync/ferry/bisync"
+	"github.com/ferry-sync/ferry/filters"
 )
 
 // runFerry runs the command in-process and returns its exit status and output.
@@ -48,6 +53,20 @@ func TestUsageErrors(t *testing.T) {
 		{"lock-wait not a duration", []string{"sync", a, b, "--lock-wait", "10"}, "10"},
 		{"negative max-lock", []string{"sync", a, b, "--max-lock=-2m"}, "--max-lock"},
 		{"empty dirs both ways", []string{"sync", a, b, "--create-empty-src-dirs", "--remove-empty-dirs"}, "together"},
+		{"max-delete over 100", []string{"sync", a, b, "--max-delete", "101"}, "--max-delete"},
+		{"max-delete negative", []string{"sync", a, b, "--max-delete=-1"}, "--max-delete"},
+		{"max-delete not a number", []string{"sync", a, b, "--max-delete", "50%"}, "50%"},
+		{"max-delete-count negative", []string{"sync", a, b, "--max-delete-count=-5"}, "--max-delete-count"},
+		{"empty check-filename", []string{"sync", a, b, "--check-filename", ""}, "--check-filename"},
+		{"check-filename with a folder", []string{"sync", a, b, "--check-filename", "sub/RCLONE_TEST"}, "sub/RCLONE_TEST"},
+		{"bad include", []string{"sync", a, b, "--include", "a["}, "--include"},
+		{"bad exclude", []string{"sync", a, b, "--exclude", "***"}, "--exclude"},
+		{"malformed filter", []string{"sync", a, b, "--filter", "*.md"}, "--filter"},
+		{"bad min-size", []string{"sync", a, b, "--min-size", "big"}, "--min-size"},
+		{"bad max-size", []string{"sync", a, b, "--max-size", "1Q"}, "--max-size"},
+		{"missing filters file", []string{"sync", a, b, "--filters-file", dir + "/nosuch"}, "nosuch"},
+		{"missing include-from", []string{"sync", a, b, "--include-from", dir + "/nosuch-include"}, "nosuch-include"},
+		{"filters from stdin", []string{"sync", a, b, "--exclude-from", "-"}, "standard input"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, stdout, stderr := runFerry(t, tc.args...)
@@ -72,7 +91,10 @@ func TestHelpAndVersion(t *testing.T) {
 	for _, flag := range []string{"--mode", "--dry-run", "--resync", "--compare", "--conflict-resolve",
 		"--conflict-loser", "--conflict-suffix", "--create-empty-src-dirs", "--remove-empty-dirs",
 		"--backup-dir1", "--backup-dir2", "--transfers", "--checkers", "--low-level-retries",
-		"--workdir", "--lock-wait", "--max-lock", "--config", "--verbose", "--quiet"} {
+		"--workdir", "--lock-wait", "--max-lock", "--config", "--verbose", "--quiet",
+		"--filter", "--filters-file", "--include", "--exclude", "--include-from", "--exclude-from",
+		"--min-size", "--max-size", "--max-delete", "--max-delete-count", "--force",
+		"--check-access", "--check-filename", "--no-delete"} {
 		if !strings.Contains(stdout, flag) {
 			t.Errorf("sync --help does not document %s", flag)
 		}
@@ -122,6 +144,23 @@ func TestFlagsToOptions(t *testing.T) {
 		t.Errorf("options\n%+v\nwant\n%+v", got, want)
 	}
 
+	// The safety flags.
+	got, err = parseFlags(t, "--max-delete", "25", "--max-delete-count", "100", "--force",
+		"--check-access", "--check-filename", ".mounted", "--no-delete").options("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = bisync.DefaultOptions()
+	want.MaxDelete = 25
+	want.MaxDeleteCount = 100
+	want.Force = true
+	want.CheckAccess = true
+	want.CheckFilename = ".mounted"
+	want.NoDelete = true
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("options\n%+v\nwant\n%+v", got, want)
+	}
+
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -135,6 +174,67 @@ func TestFlagsToOptions(t *testing.T) {
 		if got := parseFlags(t, tc.args...).logLevel().String(); got != tc.want {
 			t.Errorf("%q: log level %s, want %s", tc.args, got, tc.want)
 		}
+	}
+}
+
+// TestFilterFlags: the filter flags reach the engine as filters.Parse reads
+// them, in rclone's order, each value whole (a pattern may hold commas).
+func TestFilterFlags(t *testing.T) {
+	dir := t.TempDir()
+	rules := filepath.Join(dir, "rules.txt")
+	if err := os.WriteFile(rules, []byte("# rules\n- *.bak\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"--filter", "- secret/**", "--filters-file", rules, "--include", "*.{md,txt}",
+		"--exclude", "drafts/**", "--min-size", "1B", "--max-size", "1M"}
+	got, err := parseFlags(t, args...).options("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := filters.Parse(filters.Options{
+		Filter: []string{"- secret/**"}, FilterFiles: []string{rules},
+		Include: []string{"*.{md,txt}"}, Exclude: []string{"drafts/**"},
+		MinSize: "1B", MaxSize: "1M",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Filter == nil || got.Filter.String() != want.String() {
+		t.Fatalf("filter:\n%v\nwant:\n%v", got.Filter, want)
+	}
+	for _, tc := range []struct {
+		path string
+		size int64
+		want bool
+	}{
+		{"a.md", 10, true},
+		{"a.txt", 10, true},
+		{"a.jpg", 10, false},       // not included
+		{"drafts/a.md", 10, true},  // includes come first
+		{"big.md", 2 << 20, false}, // --max-size
+		{"empty.md", 0, false},     // --min-size
+		{".ferry/deletions", 10, false},
+	} {
+		if g := got.Filter.Include(tc.path, tc.size); g != tc.want {
+			t.Errorf("Include(%q, %d) = %v, want %v", tc.path, tc.size, g, tc.want)
+		}
+	}
+
+	// Without a filter flag there is no filter ("off" sizes are none).
+	got, err = parseFlags(t, "--min-size", "off", "--max-size", "off").options("")
+	if err != nil || got.Filter != nil {
+		t.Errorf("no filter flags: filter %v, err %v; want none", got.Filter, err)
+	}
+
+	// A bad rule in a file is a usage error that names the file and line.
+	if err := os.WriteFile(rules, []byte("+ *.md\n\n- a[\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = parseFlags(t, "--filters-file", rules).options("ferry sync")
+	var ue *usageError
+	var re *filters.RuleError
+	if !errors.As(err, &ue) || !errors.As(err, &re) || re.Line != 3 || !strings.Contains(err.Error(), rules+":3") {
+		t.Errorf("bad rule: err = %v, want a usage error naming %s:3", err, rules)
 	}
 }
 
@@ -157,5 +257,48 @@ func TestOverlaps(t *testing.T) {
 		if got := overlaps(tc.a, tc.b); got != tc.want {
 			t.Errorf("overlaps(%q, %q) = %v, want %v", tc.a, tc.b, got, tc.want)
 		}
+	}
+}
+
+// TestUserGuideDocumentsEveryFlag: every flag of ferry sync has an entry in
+// docs/user-guide.md's Flags section, with an example command that uses it.
+func TestUserGuideDocumentsEveryFlag(t *testing.T) {
+	b, err := os.ReadFile("../../docs/user-guide.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	guide := string(b)
+	start := strings.Index(guide, "\n## Flags\n")
+	end := strings.Index(guide[start+1:], "\n## ")
+	if start < 0 || end < 0 {
+		t.Fatal("docs/user-guide.md has no Flags section")
+	}
+	section := guide[start : start+1+end]
+	var examples []string
+	for _, line := range strings.Split(section, "\n") {
+		if strings.HasPrefix(line, "    ferry ") {
+			examples = append(examples, line+" ")
+		}
+	}
+	// One line per flag: "  -n, --dry-run   ..." or "      --mode string   ...".
+	usage := (&syncFlags{}).command(io.Discard, io.Discard, new(bool)).Flags().FlagUsages()
+	flagLine := regexp.MustCompile(`(?m)^\s+(?:-(\w), )?--([\w-]+)`)
+	flags := flagLine.FindAllStringSubmatch(usage, -1)
+	if len(flags) < 30 {
+		t.Fatalf("found %d flags in:\n%s", len(flags), usage)
+	}
+flag:
+	for _, m := range flags {
+		short, name := m[1], m[2]
+		if !strings.Contains(section, "`--"+name) {
+			t.Errorf("the Flags section of docs/user-guide.md has no entry for --%s", name)
+		}
+		for _, ex := range examples {
+			if strings.Contains(ex, " --"+name+" ") || strings.Contains(ex, " --"+name+"=") ||
+				(short != "" && strings.Contains(ex, " -"+short+" ")) {
+				continue flag
+			}
+		}
+		t.Errorf("the Flags section of docs/user-guide.md has no example of --%s", name)
 	}
 }

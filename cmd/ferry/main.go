@@ -15,6 +15,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -102,10 +103,13 @@ func printError(stderr io.Writer, name string, err error) {
 		fmt.Fprintf(stderr, "ferry: %v\nferry: run '%s --help' for usage\n", err, cmd)
 		return
 	}
+	// An error may join several (both sides over --max-delete, say): one
+	// a line, the later ones indented under the first.
+	msg := strings.ReplaceAll(err.Error(), "\n", "\n  ")
 	if errors.Is(err, context.Canceled) {
-		fmt.Fprintf(stderr, "ferry: %s failed: interrupted (%v)\n", name, err)
+		fmt.Fprintf(stderr, "ferry: %s failed: interrupted (%s)\n", name, msg)
 	} else {
-		fmt.Fprintf(stderr, "ferry: %s failed: %v\n", name, err)
+		fmt.Fprintf(stderr, "ferry: %s failed: %s\n", name, msg)
 	}
 	if h := hint(err); h != "" {
 		fmt.Fprintf(stderr, "ferry: %s\n", h)

@@ -31,7 +31,16 @@ type report struct {
 	dryRun       bool
 	verbose      bool
 	quiet        bool
+	noDelete     bool // --no-delete: list the deletions it blocked
 }
+
+// Notes a run's report gives before its plan or summary.
+const (
+	noteRecovered   = "ferry: recovered an interrupted run: its finished work was kept, and this run does the rest"
+	noteRecoveredDr = "ferry: an earlier run was interrupted: its finished work is kept, and the plan below is what remains"
+	noteFilters     = "ferry: the filters changed since the last run: paths that left them are left alone on both sides " +
+		"and forgotten by the history; paths that entered them are treated as new, as on a first sync (nothing is deleted)"
+)
 
 // print writes the report of a run that returned res and runErr, and
 // returns the error the command fails with (nil on success).
@@ -39,8 +48,11 @@ func (r report) print(res *bisync.Result, runErr error) error {
 	if res == nil {
 		return runErr
 	}
+	r.printWarnings(res.Warnings)
 	plan := sortedPlan(res.Plan)
 	if r.dryRun {
+		// A dry run that a safety check stopped still shows its plan,
+		// then the error (printed by the caller).
 		r.printDryRun(res, plan)
 		if runErr != nil {
 			return runErr
@@ -49,6 +61,9 @@ func (r report) print(res *bisync.Result, runErr error) error {
 		return nil
 	}
 
+	if !r.quiet {
+		r.printNotes(res)
+	}
 	if runErr != nil && len(res.Failed) == 0 && doneCount(res) == 0 {
 		return runErr // failed before changing anything: the error says it all
 	}
@@ -93,6 +108,32 @@ func (r report) printFailed(failed []error) {
 	}
 }
 
+// printWarnings writes the problems that did not stop the run to stderr,
+// unless -q asked for errors only.
+func (r report) printWarnings(warnings []string) {
+	if r.quiet {
+		return
+	}
+	for _, w := range warnings {
+		fmt.Fprintf(r.errOut, "ferry: warning: %s\n", w)
+	}
+}
+
+// printNotes says what about this run is out of the ordinary: it picked
+// up an interrupted run, or the filters changed.
+func (r report) printNotes(res *bisync.Result) {
+	if res.Recovered {
+		if r.dryRun {
+			fmt.Fprintln(r.out, noteRecoveredDr)
+		} else {
+			fmt.Fprintln(r.out, noteRecovered)
+		}
+	}
+	if res.FiltersChanged {
+		fmt.Fprintln(r.out, noteFilters)
+	}
+}
+
 func (r report) printDryRun(res *bisync.Result, plan []bisync.Action) {
 	first := ""
 	if res.FirstRun {
@@ -101,6 +142,7 @@ func (r report) printDryRun(res *bisync.Result, plan []bisync.Action) {
 	fmt.Fprintf(r.out, "ferry: dry run, mode %s%s\n", r.mode, first)
 	fmt.Fprintf(r.out, "ferry: path1 is %s\n", r.name1)
 	fmt.Fprintf(r.out, "ferry: path2 is %s\n", r.name2)
+	r.printNotes(res)
 	writeActions(r.out, plan)
 	n := countChanges(plan)
 	if n == 0 {
@@ -136,6 +178,12 @@ func (r report) printSummary(res *bisync.Result, plan []bisync.Action) {
 		fmt.Fprintf(r.out, "conflicts: %d\n", len(conflicts))
 		writeActions(r.out, conflicts)
 	}
+	if r.noDelete {
+		if blocked := blockedDeletions(plan); len(blocked) > 0 {
+			fmt.Fprintf(r.out, "deletions blocked by --no-delete: %d (the files stay on both sides; the deletions stay pending)\n", len(blocked))
+			writeActions(r.out, blocked)
+		}
+	}
 	line := "history updated"
 	if !res.Committed {
 		line = "history not updated"
@@ -150,6 +198,18 @@ func (r report) printSummary(res *bisync.Result, plan []bisync.Action) {
 		line += fmt.Sprintf(", %d gone from both sides forgotten", k)
 	}
 	fmt.Fprintln(r.out, line)
+}
+
+// blockedDeletions are the deletions that --no-delete turned into reports:
+// the engine plans them as OpNothing and says why in the reason.
+func blockedDeletions(plan []bisync.Action) []bisync.Action {
+	var out []bisync.Action
+	for _, a := range plan {
+		if a.Op == bisync.OpNothing && strings.Contains(a.Reason, "--no-delete") {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // sortedPlan returns the plan sorted by path, then by op, without changing

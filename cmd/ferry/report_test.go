@@ -134,3 +134,118 @@ func TestPrintablePath(t *testing.T) {
 		}
 	}
 }
+
+// TestReportNotes: a recovered run and changed filters are said before the
+// summary; warnings go to stderr; -q leaves all three out.
+func TestReportNotes(t *testing.T) {
+	res := &bisync.Result{
+		Done:           map[bisync.Op]int{},
+		Committed:      true,
+		Recovered:      true,
+		FiltersChanged: true,
+		Warnings:       []string{"the deletion records on path2 (r:p2) are damaged and were ignored"},
+	}
+	var out, errOut bytes.Buffer
+	rep := report{out: &out, errOut: &errOut, name1: "/p1", name2: "r:p2"}
+	if err := rep.print(res, nil); err != nil {
+		t.Fatal(err)
+	}
+	want := noteRecovered + "\n" + noteFilters + "\npath1 /p1: 0 copied here (0 bytes), 0 deleted\n"
+	if got := out.String(); !strings.HasPrefix(got, want) || !strings.HasSuffix(got, lineSuccess+"\n") {
+		t.Errorf("report:\n%s\nwant it to start with:\n%s", got, want)
+	}
+	for _, w := range []string{"recovered an interrupted run", "finished work was kept"} {
+		if !strings.Contains(noteRecovered, w) {
+			t.Errorf("the recovery note does not say %q: %s", w, noteRecovered)
+		}
+	}
+	for _, w := range []string{"filters changed since the last run", "left alone", "forgotten", "treated as new"} {
+		if !strings.Contains(noteFilters, w) {
+			t.Errorf("the filters note does not say %q: %s", w, noteFilters)
+		}
+	}
+	if got, want := errOut.String(), "ferry: warning: the deletion records on path2 (r:p2) are damaged and were ignored\n"; got != want {
+		t.Errorf("stderr %q, want %q", got, want)
+	}
+
+	// A dry run says it too, after its header.
+	out.Reset()
+	errOut.Reset()
+	rep.dryRun = true
+	if err := rep.print(res, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := out.String(); !strings.Contains(got, "ferry: path2 is r:p2\n"+noteRecoveredDr+"\n"+noteFilters+"\n") {
+		t.Errorf("dry-run report:\n%s", got)
+	}
+
+	out.Reset()
+	errOut.Reset()
+	rep.dryRun, rep.quiet = false, true
+	if err := rep.print(res, nil); err != nil {
+		t.Fatal(err)
+	}
+	if out.Len()+errOut.Len() > 0 {
+		t.Errorf("-q: stdout %q, stderr %q; want nothing", out.String(), errOut.String())
+	}
+}
+
+// TestDryRunStoppedBySafetyCheck: the plan is printed, then the run fails
+// with the check's error, and not the success line.
+func TestDryRunStoppedBySafetyCheck(t *testing.T) {
+	res := &bisync.Result{Plan: []bisync.Action{
+		{Path: "a.md", Decision: 4, Op: bisync.OpDelete2, Reason: "deleted on path1"},
+		{Path: "b.md", Decision: 4, Op: bisync.OpDelete2, Reason: "deleted on path1"},
+	}}
+	var out, errOut bytes.Buffer
+	rep := report{out: &out, errOut: &errOut, name1: "/p1", name2: "r:p2", dryRun: true}
+	stop := fmt.Errorf("%w: the run would delete 2 of 3 files on path2", bisync.ErrTooManyDeletes)
+	err := rep.print(res, stop)
+	if exitCode(err) != exitSafetyCheck {
+		t.Errorf("exit status %d, want %d (%v)", exitCode(err), exitSafetyCheck, err)
+	}
+	got := out.String()
+	if !hasLine(got, "delete on 2", "a.md", "[04]") || !hasLine(got, "delete on 2", "b.md", "[04]") || strings.Contains(got, lineDryRun) {
+		t.Errorf("dry-run report:\n%s", got)
+	}
+
+	// A real run stopped by a check prints no summary: nothing was done.
+	out.Reset()
+	rep.dryRun = false
+	res.Done = map[bisync.Op]int{}
+	if err := rep.print(res, stop); exitCode(err) != exitSafetyCheck {
+		t.Errorf("exit status %d, want %d (%v)", exitCode(err), exitSafetyCheck, err)
+	}
+	if strings.Contains(out.String(), "copied here") || strings.Contains(out.String(), lineSuccess) {
+		t.Errorf("a stopped run prints a summary:\n%s", out.String())
+	}
+}
+
+// TestNoDeleteReport: with --no-delete, the summary lists the deletions it
+// blocked.
+func TestNoDeleteReport(t *testing.T) {
+	res := &bisync.Result{
+		Plan: []bisync.Action{
+			{Path: "a.md", Decision: 4, Op: bisync.OpNothing, Reason: "deleted on path1 (not propagated: --no-delete blocks the delete on 2)"},
+			{Path: "b.md", Decision: 10, Op: bisync.OpCopy1to2, Reason: "changed on path1"},
+			{Path: "c.md", Decision: 29, Op: bisync.OpNothing, Reason: "deleted on path1; push does not propagate deletions"},
+		},
+		Done:      map[bisync.Op]int{bisync.OpCopy1to2: 1},
+		Committed: true,
+	}
+	var out, errOut bytes.Buffer
+	rep := report{out: &out, errOut: &errOut, name1: "/p1", name2: "r:p2", noDelete: true}
+	if err := rep.print(res, nil); err != nil {
+		t.Fatal(err)
+	}
+	want := `path1 /p1: 0 copied here (0 bytes), 0 deleted
+path2 r:p2: 1 copied here (0 bytes), 0 deleted
+deletions blocked by --no-delete: 1 (the files stay on both sides; the deletions stay pending)
+nothing      a.md  [04] deleted on path1 (not propagated: --no-delete blocks the delete on 2)
+history updated
+ferry: sync successful
+`
+	if got := out.String(); got != want {
+		t.Errorf("summary:\n%s\nwant:\n%s", got, want)
+	}
+}

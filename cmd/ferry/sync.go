@@ -15,6 +15,7 @@ import (
 	"github.com/ferry-sync/ferry/backends"
 	"github.com/ferry-sync/ferry/backends/rclonefs"
 	"github.com/ferry-sync/ferry/bisync"
+	"github.com/ferry-sync/ferry/filters"
 	"github.com/ferry-sync/ferry/history"
 )
 
@@ -32,6 +33,13 @@ type syncFlags struct {
 	removeEmptyDirs bool
 	backupDir1      string
 	backupDir2      string
+	filter          filters.Options
+	maxDelete       int
+	maxDeleteCount  int
+	force           bool
+	checkAccess     bool
+	checkFilename   string
+	noDelete        bool
 	transfers       int
 	checkers        int
 	lowLevelRetries int
@@ -46,6 +54,9 @@ type syncFlags struct {
 const syncExample = `  ferry sync ~/vault remote:vault                  # both ways (the default)
   ferry sync ~/vault remote:vault --mode push      # path1 -> path2, keep path2's extra files
   ferry sync ~/vault remote:vault --dry-run        # show what would be done, change nothing
+  ferry sync ~/vault remote:vault --exclude '.obsidian/**' --max-size 50M
+  ferry sync ~/vault remote:vault --filters-file ~/vault-filters.txt
+  ferry sync ~/vault remote:vault --force          # let through a run a safety check stopped
   ferry sync ~/vault ":webdav,url='http://127.0.0.1:8080/dav',vendor=other:vault"`
 
 func newSyncCmd(stdout, stderr io.Writer, started *bool) *cobra.Command {
@@ -71,11 +82,18 @@ One run of a pair at a time: a real run (not --dry-run) takes the pair's
 lock in the workdir, and fails when another run holds it, unless
 --lock-wait lets it wait. A lock whose process is gone is taken over.
 
+Before changing anything, a run checks that it is safe: it stops when it
+would delete more than --max-delete percent (or --max-delete-count files) of
+a side, when a side lists no files although the last run left some there,
+and, with --check-access, when the --check-filename files are missing on a
+side. --force lets the first two through. Changing the filters never needs
+--resync and never deletes anything.
+
 Exit status: 0 on success, 2 for a usage error, 3 when a path is unusable
 (unknown remote, a file), 5 when retrying later may help (including another
 run holding the lock), 6 when some actions failed, 7 when the history needs
-attention, 1 otherwise, including an interrupted run (see
-docs/exit-codes.md).`,
+attention, 11 when a safety check stopped the run (nothing was changed), 1
+otherwise, including an interrupted run (see docs/exit-codes.md).`,
 		Example: syncExample,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 2 {
@@ -101,6 +119,20 @@ docs/exit-codes.md).`,
 	fl.BoolVar(&f.removeEmptyDirs, "remove-empty-dirs", false, "remove empty directories at the end of the run")
 	fl.StringVar(&f.backupDir1, "backup-dir1", "", "copy files that the run overwrites or deletes on path1 here first (a folder outside both paths)")
 	fl.StringVar(&f.backupDir2, "backup-dir2", "", "copy files that the run overwrites or deletes on path2 here first (a folder outside both paths)")
+	fl.StringArrayVar(&f.filter.Filter, "filter", nil, "a filter `RULE`: '+ PATTERN', '- PATTERN' or '!' (repeatable; see docs/filters.md)")
+	fl.StringArrayVar(&f.filter.FilterFiles, "filters-file", nil, "read filter rules from `FILE`, one a line (repeatable; rclone's --filter-from)")
+	fl.StringArrayVar(&f.filter.Include, "include", nil, "sync only paths that match `PATTERN` (repeatable)")
+	fl.StringArrayVar(&f.filter.Exclude, "exclude", nil, "do not sync paths that match `PATTERN` (repeatable)")
+	fl.StringArrayVar(&f.filter.IncludeFrom, "include-from", nil, "read include patterns from `FILE`, one a line (repeatable)")
+	fl.StringArrayVar(&f.filter.ExcludeFrom, "exclude-from", nil, "read exclude patterns from `FILE`, one a line (repeatable)")
+	fl.StringVar(&f.filter.MinSize, "min-size", "off", "do not sync files smaller than `SIZE` (e.g. 10k, 1.5M; a bare number is KiB)")
+	fl.StringVar(&f.filter.MaxSize, "max-size", "off", "do not sync files larger than `SIZE` (e.g. 100M, 2G; a bare number is KiB)")
+	fl.IntVar(&f.maxDelete, "max-delete", def.MaxDelete, "stop, changing nothing, when the run would delete more than `PERCENT` percent of a side's files (100: no limit)")
+	fl.IntVar(&f.maxDeleteCount, "max-delete-count", def.MaxDeleteCount, "stop, changing nothing, when the run would delete more than `N` files on a side (0: no limit)")
+	fl.BoolVar(&f.force, "force", false, "run even when --max-delete, --max-delete-count or the empty-side check would stop it")
+	fl.BoolVar(&f.checkAccess, "check-access", false, "stop unless both sides hold the --check-filename files, at the same paths")
+	fl.StringVar(&f.checkFilename, "check-filename", def.CheckFilename, "the file `NAME` that --check-access looks for")
+	fl.BoolVar(&f.noDelete, "no-delete", false, "never delete a file: deletions are reported, not made, and stay pending")
 	fl.IntVar(&f.transfers, "transfers", def.Transfers, "number of file transfers to run in parallel")
 	fl.IntVar(&f.checkers, "checkers", def.Checkers, "number of hash computations and comparisons to run in parallel")
 	fl.IntVar(&f.lowLevelRetries, "low-level-retries", 10, "number of low level retries of a failed request (as rclone's flag)")
@@ -150,6 +182,19 @@ func (f *syncFlags) options(cmdPath string) (bisync.Options, error) {
 		return bad(fmt.Errorf("--lock-wait must not be negative (got %v)", f.lockWait))
 	case f.maxLock < 0:
 		return bad(fmt.Errorf("--max-lock must not be negative (got %v)", f.maxLock))
+	case f.maxDelete < 0 || f.maxDelete > 100:
+		return bad(fmt.Errorf("--max-delete is a percentage from 0 to 100 (got %d)", f.maxDelete))
+	case f.maxDeleteCount < 0:
+		return bad(fmt.Errorf("--max-delete-count must not be negative (got %d; 0 means no limit)", f.maxDeleteCount))
+	case f.checkFilename == "" || strings.Contains(f.checkFilename, "/") || f.checkFilename == "." || f.checkFilename == "..":
+		return bad(fmt.Errorf("--check-filename must be a file name, without a folder (got %q)", f.checkFilename))
+	}
+	if f.hasFilters() {
+		// Parsed before anything is opened or listed: a bad rule names
+		// its file and line, and nothing else happens.
+		if o.Filter, err = filters.Parse(f.filter); err != nil {
+			return bad(err)
+		}
 	}
 	o.DryRun = f.dryRun
 	o.Resync = f.resync
@@ -158,7 +203,23 @@ func (f *syncFlags) options(cmdPath string) (bisync.Options, error) {
 	o.RemoveEmptyDirs = f.removeEmptyDirs
 	o.Transfers = f.transfers
 	o.Checkers = f.checkers
+	o.MaxDelete = f.maxDelete
+	o.MaxDeleteCount = f.maxDeleteCount
+	o.Force = f.force
+	o.CheckAccess = f.checkAccess
+	o.CheckFilename = f.checkFilename
+	o.NoDelete = f.noDelete
 	return o, nil
+}
+
+// hasFilters reports whether any filter flag was given. Without one, the
+// options carry no Filter: the engine then excludes only ferry's own files,
+// which is what an empty set of rules means too.
+func (f *syncFlags) hasFilters() bool {
+	o := f.filter
+	off := func(size string) bool { return size == "" || strings.EqualFold(size, "off") }
+	return len(o.Filter)+len(o.FilterFiles)+len(o.Include)+len(o.Exclude)+len(o.IncludeFrom)+len(o.ExcludeFrom) > 0 ||
+		!off(o.MinSize) || !off(o.MaxSize)
 }
 
 // logLevel maps -q, -v and -vv to a slog level. The default shows warnings.
@@ -279,14 +340,15 @@ func (f *syncFlags) run(ctx context.Context, cmdPath, path1, path2 string, stdou
 
 	res, runErr := bisync.Run(ctx, pair, opts)
 	rep := report{
-		out:     stdout,
-		errOut:  stderr,
-		name1:   pair.Path1.String(),
-		name2:   pair.Path2.String(),
-		mode:    opts.Mode,
-		dryRun:  opts.DryRun,
-		verbose: f.verbose > 0,
-		quiet:   f.quiet,
+		out:      stdout,
+		errOut:   stderr,
+		name1:    pair.Path1.String(),
+		name2:    pair.Path2.String(),
+		mode:     opts.Mode,
+		dryRun:   opts.DryRun,
+		verbose:  f.verbose > 0,
+		quiet:    f.quiet,
+		noDelete: opts.NoDelete,
 	}
 	return rep.print(res, runErr)
 }
