@@ -31,10 +31,12 @@ const (
 	OpMkdir2             // create an empty directory on path2
 	OpRmdir1             // remove a directory on path1
 	OpRmdir2             // remove a directory on path2
+	OpMove1              // rename on path1 what was renamed on path2
+	OpMove2              // rename on path2 what was renamed on path1
 )
 
 var opNames = []string{"nothing", "copy 1->2", "copy 2->1", "delete on 1", "delete on 2",
-	"conflict", "record", "forget", "mkdir on 1", "mkdir on 2", "rmdir on 1", "rmdir on 2"}
+	"conflict", "record", "forget", "mkdir on 1", "mkdir on 2", "rmdir on 1", "rmdir on 2", "move on 1", "move on 2"}
 
 func (o Op) String() string { return opNames[o] }
 
@@ -48,6 +50,8 @@ type Action struct {
 	// --conflict-resolve: the side (1 or 2) whose version is kept under the
 	// path; 0 when both versions are kept under new names.
 	Winner int
+	// From is, for OpMove1 and OpMove2, the path renamed to Path.
+	From string
 	// Size is the number of bytes the action transfers.
 	Size int64
 }

@@ -84,10 +84,14 @@ func (e *engine) writeMeta(ctx context.Context, items []*item, l [2]listing) {
 	var deleted [2][]history.Tombstone
 	for _, it := range items {
 		var s int
-		switch it.act.Op {
-		case OpDelete1:
+		switch {
+		case it.act.Op == OpDelete1:
 			s = 0
-		case OpDelete2:
+		case it.act.Op == OpDelete2:
+			s = 1
+		case it.movedTo != "" && it.st[0] == Unchanged:
+			s = 0 // renamed away on path1 by this run
+		case it.movedTo != "" && it.st[1] == Unchanged:
 			s = 1
 		default:
 			continue

@@ -206,6 +206,11 @@ func finalFiles(items []*item, s int) []string {
 		case OpConflict:
 			present = it.act.Winner != 0
 			out = append(out, it.conflictName[0], it.conflictName[1])
+		case OpMove1, OpMove2:
+			present = true
+		}
+		if it.movedTo != "" {
+			present = false
 		}
 		if it.cell != nil && it.cell.protect && it.e[s] != nil {
 			out = append(out, it.conflictName[s])

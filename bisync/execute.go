@@ -84,7 +84,7 @@ type result struct {
 }
 
 func isTransfer(o Op) bool {
-	return o == OpCopy1to2 || o == OpCopy2to1 || o == OpConflict || o == OpRecord
+	return o == OpCopy1to2 || o == OpCopy2to1 || o == OpConflict || o == OpRecord || o == OpMove1 || o == OpMove2
 }
 
 func isDelete(o Op) bool { return o == OpDelete1 || o == OpDelete2 }
@@ -123,6 +123,8 @@ func (e *engine) do(ctx context.Context, it *item) error {
 		return e.delete(ctx, s, it.path)
 	case OpConflict:
 		return e.conflict(ctx, it)
+	case OpMove1, OpMove2:
+		return e.move(ctx, it)
 	}
 	return nil
 }

@@ -36,6 +36,9 @@ type item struct {
 	// unreadable holds, per side, why the content could not be read while
 	// planning; such an item is left alone and fails the run.
 	unreadable [2]error
+	// movedFrom and movedTo pair the two items of a rename (findRenames).
+	movedFrom *item
+	movedTo   string
 }
 
 func (it *item) unreadableErr() error {
@@ -210,6 +213,9 @@ func (e *engine) decideAll(ctx context.Context, items []*item, taken map[string]
 		})
 	}
 	if err := g.Wait(); err != nil {
+		return err
+	}
+	if err := e.findRenames(ctx, items); err != nil {
 		return err
 	}
 	for _, it := range items {

@@ -168,6 +168,9 @@ func (e *engine) runEntry(start time.Time) history.RunEntry {
 // leaves the history or takes its new record, and conflict copies join it.
 func changesOf(it *item) []history.Change {
 	ch := []history.Change{{Path: it.path, Remove: true}}
+	if it.movedFrom != nil {
+		ch = append(ch, history.Change{Path: it.movedFrom.path, Remove: true})
+	}
 	for _, r := range it.out {
 		ch = append(ch, history.Change{Path: r.Path, Record: r})
 	}
