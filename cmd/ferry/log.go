@@ -163,16 +163,11 @@ func runLogs(workdir string) ([]string, error) {
 	}
 	var logs []string
 	for _, e := range entries {
-		name := e.Name()
 		if e.IsDir() {
 			continue
 		}
-		// BASE.runlog or BASE.runlog.N; BASE may itself hold ".runlog".
-		base, ok := strings.CutSuffix(name, runLogSuffix)
-		if i := strings.LastIndex(name, runLogSuffix+"."); !ok && i >= 0 && allDigits(name[i+len(runLogSuffix)+1:]) {
-			base, ok = name[:i], true
-		}
-		if !ok || base == "" {
+		base, ok := runLogBase(e.Name())
+		if !ok {
 			continue
 		}
 		if p := filepath.Join(workdir, base+runLogSuffix); !slices.Contains(logs, p) {
@@ -180,6 +175,16 @@ func runLogs(workdir string) ([]string, error) {
 		}
 	}
 	return logs, nil
+}
+
+// runLogBase returns BASE for a run log file named BASE.runlog or
+// BASE.runlog.N (an older generation); BASE may itself hold ".runlog".
+func runLogBase(name string) (string, bool) {
+	base, ok := strings.CutSuffix(name, runLogSuffix)
+	if i := strings.LastIndex(name, runLogSuffix+"."); !ok && i >= 0 && allDigits(name[i+len(runLogSuffix)+1:]) {
+		base, ok = name[:i], true
+	}
+	return base, ok && base != ""
 }
 
 func allDigits(s string) bool {

@@ -74,7 +74,7 @@ is anything rclone can reach: a local path, a remote from rclone.conf
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &usageError{err: err, cmd: c.CommandPath()}
 	})
-	root.AddCommand(newSyncCmd(stdout, stderr, started), newLogCmd(stdout, stderr, started))
+	root.AddCommand(newSyncCmd(stdout, stderr, started), newStatusCmd(stdout, stderr, started), newLogCmd(stdout, stderr, started))
 	return root
 }
 
@@ -91,7 +91,7 @@ func usageErrorf(cmd, format string, args ...any) error {
 	return &usageError{err: fmt.Errorf(format, args...), cmd: cmd}
 }
 
-// printError writes the error of the command name ("sync", "log") and
+// printError writes the error of the command name ("sync", "status", "log") and
 // what to do about it to stderr.
 func printError(stderr io.Writer, name string, err error) {
 	var ue *usageError
@@ -101,6 +101,12 @@ func printError(stderr io.Writer, name string, err error) {
 			cmd = "ferry"
 		}
 		fmt.Fprintf(stderr, "ferry: %v\nferry: run '%s --help' for usage\n", err, cmd)
+		return
+	}
+	var stop *wouldStopError
+	if errors.As(err, &stop) {
+		// ferry status showed the check's error with the plan it stops.
+		fmt.Fprintf(stderr, "ferry: %s: a safety check would stop a sync of this pair now (the report says why); nothing was changed\n", name)
 		return
 	}
 	// An error may join several (both sides over --max-delete, say): one

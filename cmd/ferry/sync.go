@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/ferry-sync/ferry/backends"
 	"github.com/ferry-sync/ferry/backends/rclonefs"
@@ -65,7 +66,6 @@ func newSyncCmd(stdout, stderr io.Writer, started *bool) *cobra.Command {
 
 // command returns the sync command, with its flags bound to f.
 func (f *syncFlags) command(stdout, stderr io.Writer, started *bool) *cobra.Command {
-	def := bisync.DefaultOptions()
 	cmd := &cobra.Command{
 		Use:   "sync PATH1 PATH2",
 		Short: "Bring two folders in step",
@@ -108,41 +108,59 @@ otherwise, including an interrupted run (see docs/exit-codes.md).`,
 	}
 	fl := cmd.Flags()
 	fl.SortFlags = false
-	fl.StringVar(&f.mode, "mode", def.Mode.String(), "direction of changes: bidirectional, push, push-delete, pull or pull-delete")
-	fl.BoolVarP(&f.dryRun, "dry-run", "n", false, "print the plan and change nothing anywhere (not even the workdir)")
-	fl.BoolVarP(&f.resync, "resync", "1", false, "forget the history and make the union of both sides, as a first run does")
-	fl.StringVar(&f.compare, "compare", "size,modtime", "comma-separated properties that tell a file changed: size, modtime, checksum")
-	fl.StringVar(&f.conflictResolve, "conflict-resolve", def.ConflictResolve.String(), "pick a conflict's winner: none, newer, older, larger, smaller, path1, path2")
-	fl.StringVar(&f.conflictLoser, "conflict-loser", def.ConflictLoser.String(), "what to do with a conflict's loser: num, pathname, delete")
-	fl.StringVar(&f.conflictSuffix, "conflict-suffix", def.ConflictSuffix, "suffix of renamed conflict copies; two comma-separated values for path1,path2")
-	fl.BoolVar(&f.createEmptyDirs, "create-empty-src-dirs", false, "sync creation and deletion of empty directories")
-	fl.BoolVar(&f.removeEmptyDirs, "remove-empty-dirs", false, "remove empty directories at the end of the run")
-	fl.StringVar(&f.backupDir1, "backup-dir1", "", "copy files that the run overwrites or deletes on path1 here first (a folder outside both paths)")
-	fl.StringVar(&f.backupDir2, "backup-dir2", "", "copy files that the run overwrites or deletes on path2 here first (a folder outside both paths)")
-	fl.StringArrayVar(&f.filter.Filter, "filter", nil, "a filter `RULE`: '+ PATTERN', '- PATTERN' or '!' (repeatable; see docs/filters.md)")
-	fl.StringArrayVar(&f.filter.FilterFiles, "filters-file", nil, "read filter rules from `FILE`, one a line (repeatable; rclone's --filter-from)")
-	fl.StringArrayVar(&f.filter.Include, "include", nil, "sync only paths that match `PATTERN` (repeatable)")
-	fl.StringArrayVar(&f.filter.Exclude, "exclude", nil, "do not sync paths that match `PATTERN` (repeatable)")
-	fl.StringArrayVar(&f.filter.IncludeFrom, "include-from", nil, "read include patterns from `FILE`, one a line (repeatable)")
-	fl.StringArrayVar(&f.filter.ExcludeFrom, "exclude-from", nil, "read exclude patterns from `FILE`, one a line (repeatable)")
-	fl.StringVar(&f.filter.MinSize, "min-size", "off", "do not sync files smaller than `SIZE` (e.g. 10k, 1.5M; a bare number is KiB)")
-	fl.StringVar(&f.filter.MaxSize, "max-size", "off", "do not sync files larger than `SIZE` (e.g. 100M, 2G; a bare number is KiB)")
-	fl.IntVar(&f.maxDelete, "max-delete", def.MaxDelete, "stop, changing nothing, when the run would delete more than `PERCENT` percent of a side's files (100: no limit)")
-	fl.IntVar(&f.maxDeleteCount, "max-delete-count", def.MaxDeleteCount, "stop, changing nothing, when the run would delete more than `N` files on a side (0: no limit)")
-	fl.BoolVar(&f.force, "force", false, "run even when --max-delete, --max-delete-count or the empty-side check would stop it")
-	fl.BoolVar(&f.checkAccess, "check-access", false, "stop unless both sides hold the --check-filename files, at the same paths")
-	fl.StringVar(&f.checkFilename, "check-filename", def.CheckFilename, "the file `NAME` that --check-access looks for")
-	fl.BoolVar(&f.noDelete, "no-delete", false, "never delete a file: deletions are reported, not made, and stay pending")
-	fl.IntVar(&f.transfers, "transfers", def.Transfers, "number of file transfers to run in parallel")
-	fl.IntVar(&f.checkers, "checkers", def.Checkers, "number of hash computations and comparisons to run in parallel")
-	fl.IntVar(&f.lowLevelRetries, "low-level-retries", 10, "number of low level retries of a failed request (as rclone's flag)")
-	fl.StringVar(&f.workdir, "workdir", "", "folder for ferry's state: the device id and one history per pair (default $XDG_STATE_HOME/ferry or ~/.local/state/ferry)")
-	fl.DurationVar(&f.lockWait, "lock-wait", 0, "when another run of the pair holds the lock, wait this long for it (e.g. 10m) instead of failing at once")
-	fl.DurationVar(&f.maxLock, "max-lock", 0, "a lock not renewed for this long is expired and taken over, for workdirs on shared disks; at least 2m (0: never expires)")
-	fl.StringVar(&f.config, "config", "", "rclone config file (default: rclone's own, honouring RCLONE_CONFIG)")
-	fl.CountVarP(&f.verbose, "verbose", "v", "list every action and log it to stderr (-v), with debug details (-vv)")
-	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print only errors: no summary, no success line")
+	f.addFlags(fl, nil)
 	return cmd
+}
+
+// addFlags defines sync's flags on fl, bound to f, in the order --help
+// lists them; with keep, only the flags whose name keep accepts. Every flag
+// sets its field of f to its default, defined on fl or not, so that options
+// sees the defaults of the flags a command leaves out. ferry status uses it
+// to take the flags that shape the plan from here, with the same names,
+// defaults and help.
+func (f *syncFlags) addFlags(fl *pflag.FlagSet, keep func(name string) bool) {
+	def := bisync.DefaultOptions()
+	all := pflag.NewFlagSet("sync", pflag.ContinueOnError)
+	all.SortFlags = false
+	all.StringVar(&f.mode, "mode", def.Mode.String(), "direction of changes: bidirectional, push, push-delete, pull or pull-delete")
+	all.BoolVarP(&f.dryRun, "dry-run", "n", false, "print the plan and change nothing anywhere (not even the workdir)")
+	all.BoolVarP(&f.resync, "resync", "1", false, "forget the history and make the union of both sides, as a first run does")
+	all.StringVar(&f.compare, "compare", "size,modtime", "comma-separated properties that tell a file changed: size, modtime, checksum")
+	all.StringVar(&f.conflictResolve, "conflict-resolve", def.ConflictResolve.String(), "pick a conflict's winner: none, newer, older, larger, smaller, path1, path2")
+	all.StringVar(&f.conflictLoser, "conflict-loser", def.ConflictLoser.String(), "what to do with a conflict's loser: num, pathname, delete")
+	all.StringVar(&f.conflictSuffix, "conflict-suffix", def.ConflictSuffix, "suffix of renamed conflict copies; two comma-separated values for path1,path2")
+	all.BoolVar(&f.createEmptyDirs, "create-empty-src-dirs", false, "sync creation and deletion of empty directories")
+	all.BoolVar(&f.removeEmptyDirs, "remove-empty-dirs", false, "remove empty directories at the end of the run")
+	all.StringVar(&f.backupDir1, "backup-dir1", "", "copy files that the run overwrites or deletes on path1 here first (a folder outside both paths)")
+	all.StringVar(&f.backupDir2, "backup-dir2", "", "copy files that the run overwrites or deletes on path2 here first (a folder outside both paths)")
+	all.StringArrayVar(&f.filter.Filter, "filter", nil, "a filter `RULE`: '+ PATTERN', '- PATTERN' or '!' (repeatable; see docs/filters.md)")
+	all.StringArrayVar(&f.filter.FilterFiles, "filters-file", nil, "read filter rules from `FILE`, one a line (repeatable; rclone's --filter-from)")
+	all.StringArrayVar(&f.filter.Include, "include", nil, "sync only paths that match `PATTERN` (repeatable)")
+	all.StringArrayVar(&f.filter.Exclude, "exclude", nil, "do not sync paths that match `PATTERN` (repeatable)")
+	all.StringArrayVar(&f.filter.IncludeFrom, "include-from", nil, "read include patterns from `FILE`, one a line (repeatable)")
+	all.StringArrayVar(&f.filter.ExcludeFrom, "exclude-from", nil, "read exclude patterns from `FILE`, one a line (repeatable)")
+	all.StringVar(&f.filter.MinSize, "min-size", "off", "do not sync files smaller than `SIZE` (e.g. 10k, 1.5M; a bare number is KiB)")
+	all.StringVar(&f.filter.MaxSize, "max-size", "off", "do not sync files larger than `SIZE` (e.g. 100M, 2G; a bare number is KiB)")
+	all.IntVar(&f.maxDelete, "max-delete", def.MaxDelete, "stop, changing nothing, when the run would delete more than `PERCENT` percent of a side's files (100: no limit)")
+	all.IntVar(&f.maxDeleteCount, "max-delete-count", def.MaxDeleteCount, "stop, changing nothing, when the run would delete more than `N` files on a side (0: no limit)")
+	all.BoolVar(&f.force, "force", false, "run even when --max-delete, --max-delete-count or the empty-side check would stop it")
+	all.BoolVar(&f.checkAccess, "check-access", false, "stop unless both sides hold the --check-filename files, at the same paths")
+	all.StringVar(&f.checkFilename, "check-filename", def.CheckFilename, "the file `NAME` that --check-access looks for")
+	all.BoolVar(&f.noDelete, "no-delete", false, "never delete a file: deletions are reported, not made, and stay pending")
+	all.IntVar(&f.transfers, "transfers", def.Transfers, "number of file transfers to run in parallel")
+	all.IntVar(&f.checkers, "checkers", def.Checkers, "number of hash computations and comparisons to run in parallel")
+	all.IntVar(&f.lowLevelRetries, "low-level-retries", 10, "number of low level retries of a failed request (as rclone's flag)")
+	all.StringVar(&f.workdir, "workdir", "", "folder for ferry's state: the device id and one history per pair (default $XDG_STATE_HOME/ferry or ~/.local/state/ferry)")
+	all.DurationVar(&f.lockWait, "lock-wait", 0, "when another run of the pair holds the lock, wait this long for it (e.g. 10m) instead of failing at once")
+	all.DurationVar(&f.maxLock, "max-lock", 0, "a lock not renewed for this long is expired and taken over, for workdirs on shared disks; at least 2m (0: never expires)")
+	all.StringVar(&f.config, "config", "", "rclone config file (default: rclone's own, honouring RCLONE_CONFIG)")
+	all.CountVarP(&f.verbose, "verbose", "v", "list every action and log it to stderr (-v), with debug details (-vv)")
+	all.BoolVarP(&f.quiet, "quiet", "q", false, "print only errors: no summary, no success line")
+	all.VisitAll(func(flag *pflag.Flag) {
+		if keep == nil || keep(flag.Name) {
+			fl.AddFlag(flag)
+		}
+	})
 }
 
 // options checks the flags and turns them into bisync.Options; the
@@ -274,47 +292,14 @@ func (f *syncFlags) run(ctx context.Context, cmdPath, path1, path2 string, stdou
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: f.logLevel()}))
 	opts.Logger = logger
 
-	workdir := f.workdir
-	if workdir == "" {
-		if workdir, err = defaultWorkdir(); err != nil {
-			return err
-		}
-	}
-	if workdir, err = filepath.Abs(workdir); err != nil {
-		return fmt.Errorf("workdir %s: %w", f.workdir, err)
-	}
-
-	ctx, err = rclonefs.Setup(ctx, rclonefs.Options{
-		ConfigPath:      f.config,
-		Transfers:       f.transfers,
-		Checkers:        f.checkers,
-		LowLevelRetries: f.lowLevelRetries,
-		Logger:          logger,
-	})
+	workdir, err := f.workdirPath()
 	if err != nil {
-		return fmt.Errorf("set up rclone: %w", err)
-	}
-	pair := bisync.Pair{}
-	if pair.Path1, err = openReplica(ctx, "path1", path1); err != nil {
 		return err
 	}
-	if pair.Path2, err = openReplica(ctx, "path2", path2); err != nil {
+	ctx, pair, err := f.openPair(ctx, cmdPath, path1, path2, workdir, &opts)
+	if err != nil {
 		return err
 	}
-	if f.backupDir1 != "" {
-		if opts.BackupDir1, err = openReplica(ctx, "--backup-dir1", f.backupDir1); err != nil {
-			return err
-		}
-	}
-	if f.backupDir2 != "" {
-		if opts.BackupDir2, err = openReplica(ctx, "--backup-dir2", f.backupDir2); err != nil {
-			return err
-		}
-	}
-	if err := checkOverlap(cmdPath, pair, opts); err != nil {
-		return err
-	}
-	pair.HistoryFile = filepath.Join(workdir, historyName(pair.Path1.String(), pair.Path2.String()))
 
 	if !opts.DryRun {
 		// A dry run writes nothing, not even the workdir, and takes no
@@ -351,6 +336,61 @@ func (f *syncFlags) run(ctx context.Context, cmdPath, path1, path2 string, stdou
 		noDelete: opts.NoDelete,
 	}
 	return rep.print(res, runErr)
+}
+
+// workdirPath is the absolute path of --workdir, or of the default workdir.
+func (f *syncFlags) workdirPath() (string, error) {
+	workdir := f.workdir
+	if workdir == "" {
+		var err error
+		if workdir, err = defaultWorkdir(); err != nil {
+			return "", err
+		}
+	}
+	abs, err := filepath.Abs(workdir)
+	if err != nil {
+		return "", fmt.Errorf("workdir %s: %w", f.workdir, err)
+	}
+	return abs, nil
+}
+
+// openPair sets rclone up, opens both sides and the backup dirs (into
+// opts), refuses overlapping ones, and names the pair's history file in
+// workdir. It creates nothing. The context it returns carries rclone's
+// configuration, for the run.
+func (f *syncFlags) openPair(ctx context.Context, cmdPath, path1, path2, workdir string, opts *bisync.Options) (context.Context, bisync.Pair, error) {
+	ctx, err := rclonefs.Setup(ctx, rclonefs.Options{
+		ConfigPath:      f.config,
+		Transfers:       f.transfers,
+		Checkers:        f.checkers,
+		LowLevelRetries: f.lowLevelRetries,
+		Logger:          opts.Logger,
+	})
+	if err != nil {
+		return nil, bisync.Pair{}, fmt.Errorf("set up rclone: %w", err)
+	}
+	pair := bisync.Pair{}
+	if pair.Path1, err = openReplica(ctx, "path1", path1); err != nil {
+		return nil, bisync.Pair{}, err
+	}
+	if pair.Path2, err = openReplica(ctx, "path2", path2); err != nil {
+		return nil, bisync.Pair{}, err
+	}
+	if f.backupDir1 != "" {
+		if opts.BackupDir1, err = openReplica(ctx, "--backup-dir1", f.backupDir1); err != nil {
+			return nil, bisync.Pair{}, err
+		}
+	}
+	if f.backupDir2 != "" {
+		if opts.BackupDir2, err = openReplica(ctx, "--backup-dir2", f.backupDir2); err != nil {
+			return nil, bisync.Pair{}, err
+		}
+	}
+	if err := checkOverlap(cmdPath, pair, *opts); err != nil {
+		return nil, bisync.Pair{}, err
+	}
+	pair.HistoryFile = filepath.Join(workdir, historyName(pair.Path1.String(), pair.Path2.String()))
+	return ctx, pair, nil
 }
 
 // checkOverlap refuses a pair whose sides overlap (the same folder, or one
