@@ -154,9 +154,12 @@ func (r report) printDryRun(res *bisync.Result, plan []bisync.Action) {
 
 func (r report) printSummary(res *bisync.Result, plan []bisync.Action) {
 	done := func(op bisync.Op) int { return res.Done[op] }
-	side := func(n int, name string, copied bisync.Op, bytes int64, deleted, mkdir, rmdir bisync.Op) {
+	side := func(n int, name string, copied bisync.Op, bytes int64, deleted, moved, mkdir, rmdir bisync.Op) {
 		line := fmt.Sprintf("path%d %s: %d copied here (%s), %d deleted", n, name,
 			done(copied), formatBytes(bytes), done(deleted))
+		if k := done(moved); k > 0 {
+			line += fmt.Sprintf(", %d renamed", k)
+		}
 		if k := done(mkdir); k > 0 {
 			line += fmt.Sprintf(", %d %s created", k, plural(k, "dir", "dirs"))
 		}
@@ -165,8 +168,8 @@ func (r report) printSummary(res *bisync.Result, plan []bisync.Action) {
 		}
 		fmt.Fprintln(r.out, line)
 	}
-	side(1, r.name1, bisync.OpCopy2to1, res.Bytes[0], bisync.OpDelete1, bisync.OpMkdir1, bisync.OpRmdir1)
-	side(2, r.name2, bisync.OpCopy1to2, res.Bytes[1], bisync.OpDelete2, bisync.OpMkdir2, bisync.OpRmdir2)
+	side(1, r.name1, bisync.OpCopy2to1, res.Bytes[0], bisync.OpDelete1, bisync.OpMove1, bisync.OpMkdir1, bisync.OpRmdir1)
+	side(2, r.name2, bisync.OpCopy1to2, res.Bytes[1], bisync.OpDelete2, bisync.OpMove2, bisync.OpMkdir2, bisync.OpRmdir2)
 
 	var conflicts []bisync.Action
 	for _, a := range plan {
