@@ -20,9 +20,16 @@ demo: build
 	bash scripts/demo.sh bin/ferry
 
 # Everything: formatting, vet, and every test (no test cache: the
-# end-to-end tests drive a freshly built binary).
-test: fmt-check vet
+# end-to-end tests drive a freshly built binary), on real S3 and WebDAV
+# servers too.
+test: fmt-check vet servers
 	$(GO) test -count=1 -timeout $(TIMEOUT) ./...
+
+# Install the servers the tests start on 127.0.0.1 (versitygw, Apache
+# httpd, rclone serve), once per machine: see scripts/testserver/lib.sh.
+.PHONY: servers
+servers:
+	GO=$(GO) bash scripts/testserver/install.sh
 
 fmt-check:
 	@files=$$(gofmt -l .); \
