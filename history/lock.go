@@ -64,11 +64,15 @@ type LockOptions struct {
 type LockInfo struct {
 	// Token is random and names this holding of the lock: the same
 	// process can hold a lock, release it and hold it again.
-	Token   string    `json:"token"`
-	PID     int       `json:"pid"`
-	Host    string    `json:"host"`
-	Version string    `json:"version,omitempty"`
-	Started time.Time `json:"started"`
+	Token string `json:"token"`
+	PID   int    `json:"pid"`
+	// ProcStart tells the holder's process from a later one that got the
+	// same pid (pids wrap around quickly on a busy machine): on Linux, the
+	// process's start time in clock ticks since boot; "" where unknown.
+	ProcStart string    `json:"proc_start,omitempty"`
+	Host      string    `json:"host"`
+	Version   string    `json:"version,omitempty"`
+	Started   time.Time `json:"started"`
 	// Renewed is the time of the last renewal: Started, then every
 	// MaxAge/3 while the lock has an expiry.
 	Renewed time.Time `json:"renewed"`
@@ -188,8 +192,8 @@ func Lock(ctx context.Context, path string, opts LockOptions) (*Held, error) {
 			return nil, fmt.Errorf("lock %s: %w", path, err)
 		}
 		now := time.Now()
-		me := LockInfo{Token: token, PID: os.Getpid(), Host: host, Version: opts.Version,
-			Started: now.UTC(), Renewed: now.UTC()}
+		me := LockInfo{Token: token, PID: os.Getpid(), ProcStart: processStart(os.Getpid()), Host: host,
+			Version: opts.Version, Started: now.UTC(), Renewed: now.UTC()}
 		if opts.MaxAge > 0 {
 			me.Expires = now.Add(opts.MaxAge).UTC()
 		}
@@ -412,7 +416,7 @@ func (l *lockFile) stale(now time.Time, host string) string {
 	if !l.info.Expires.IsZero() && now.After(l.info.Expires) {
 		return "expired"
 	}
-	if host != "" && l.info.Host == host && !processExists(l.info.PID) {
+	if host != "" && l.info.Host == host && !holderAlive(l.info) {
 		return "its process is gone"
 	}
 	return ""
@@ -480,7 +484,7 @@ func removeIfUnchanged(path string, cur *lockFile) (bool, error) {
 func withTakeoverGuard(path, key string, fn func() error) (bool, error) {
 	guard := guardName(path, key)
 	host, _ := os.Hostname()
-	me := LockInfo{Token: key, PID: os.Getpid(), Host: host}
+	me := LockInfo{Token: key, PID: os.Getpid(), ProcStart: processStart(os.Getpid()), Host: host}
 	for attempt := 0; ; attempt++ {
 		now := time.Now()
 		me.Started, me.Renewed = now.UTC(), now.UTC()
@@ -520,7 +524,7 @@ func (l *lockFile) guardStale(now time.Time, host string) bool {
 	if now.Sub(l.modTime) > unreadableLockAge {
 		return true
 	}
-	return l.unreadable == "" && host != "" && l.info.Host == host && !processExists(l.info.PID)
+	return l.unreadable == "" && host != "" && l.info.Host == host && !holderAlive(l.info)
 }
 
 func guardName(path, key string) string { return path + takeoverInfix + key }
@@ -667,4 +671,18 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	case <-t.C:
 		return nil
 	}
+}
+
+// holderAlive reports whether the process that wrote info still runs on
+// this host: its pid exists and, where the start time can be read, it is
+// the same process and not a later one that reused the pid.
+func holderAlive(info LockInfo) bool {
+	if !processExists(info.PID) {
+		return false
+	}
+	if info.ProcStart == "" {
+		return true
+	}
+	now := processStart(info.PID)
+	return now == "" || now == info.ProcStart
 }

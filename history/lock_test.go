@@ -574,3 +574,27 @@ func TestLockOptionsChecked(t *testing.T) {
 		}
 	}
 }
+
+// TestLockOfAReusedPIDIsStale: a lock whose pid now names another process
+// (pids wrap around) is stale: the start time tells them apart.
+func TestLockOfAReusedPIDIsStale(t *testing.T) {
+	if processStart(os.Getpid()) == "" {
+		t.Skip("no /proc: process start times cannot be read on this system")
+	}
+	path := filepath.Join(t.TempDir(), "pair.lck")
+	host, _ := os.Hostname()
+	// Our own pid, alive, but with another start time: a reused pid.
+	info := LockInfo{Token: "old", PID: os.Getpid(), ProcStart: "1", Host: host, Started: time.Now().UTC(), Renewed: time.Now().UTC()}
+	b, err := json.Marshal(info)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, append(b, '\n'), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	held, err := Lock(context.Background(), path, LockOptions{})
+	if err != nil {
+		t.Fatalf("a lock of a reused pid was not taken over: %v", err)
+	}
+	held.Release()
+}

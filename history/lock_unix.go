@@ -3,7 +3,11 @@
 package history
 
 import (
+	"bytes"
 	"errors"
+	"os"
+	"strconv"
+	"strings"
 	"syscall"
 )
 
@@ -17,4 +21,26 @@ func processExists(pid int) bool {
 		return true
 	}
 	return !errors.Is(syscall.Kill(pid, 0), syscall.ESRCH)
+}
+
+// processStart returns the start time of process pid, in clock ticks since
+// boot, from Linux's /proc (field 22 of /proc/PID/stat); "" where there is
+// no /proc or the process is gone.
+func processStart(pid int) string {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return ""
+	}
+	// The command name (field 2) is in parentheses and may hold spaces
+	// or parentheses itself: count fields after the last ')'.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return ""
+	}
+	f := strings.Fields(string(b[i+1:]))
+	const startField = 22 - 3 // fields after ')' begin with field 3
+	if len(f) <= startField {
+		return ""
+	}
+	return f[startField]
 }
