@@ -193,32 +193,40 @@ func emptyIn(sorted []string, dir string) bool {
 func finalFiles(items []*item, s int) []string {
 	var out []string
 	for _, it := range items {
-		present := it.e[s] != nil
-		switch it.act.Op {
-		case OpCopy1to2:
-			present = present || s == 1
-		case OpCopy2to1:
-			present = present || s == 0
-		case OpDelete1:
-			present = present && s != 0
-		case OpDelete2:
-			present = present && s != 1
-		case OpConflict:
-			present = it.act.Winner != 0
-			out = append(out, it.conflictName[0], it.conflictName[1])
-		case OpMove1, OpMove2:
-			present = true
-		}
-		if it.movedTo != "" {
-			present = false
-		}
-		if it.cell != nil && it.cell.protect && it.e[s] != nil {
-			out = append(out, it.conflictName[s])
-		}
-		if present {
-			out = append(out, it.path)
-		}
+		out = append(out, finalNames(it, s)...)
 	}
 	sort.Strings(out)
+	return out
+}
+
+// finalNames are the paths an item leaves on side s after its action: its
+// own path where the file stays or arrives, and conflict copies.
+func finalNames(it *item, s int) []string {
+	var out []string
+	present := it.e[s] != nil
+	switch it.act.Op {
+	case OpCopy1to2:
+		present = present || s == 1
+	case OpCopy2to1:
+		present = present || s == 0
+	case OpDelete1:
+		present = present && s != 0
+	case OpDelete2:
+		present = present && s != 1
+	case OpConflict:
+		present = it.act.Winner != 0
+		out = append(out, it.conflictName[0], it.conflictName[1])
+	case OpMove1, OpMove2:
+		present = true
+	}
+	if it.movedTo != "" {
+		present = false
+	}
+	if it.cell != nil && it.cell.protect && it.e[s] != nil && it.act.Op != OpRecord {
+		out = append(out, it.conflictName[s])
+	}
+	if present {
+		out = append(out, it.path)
+	}
 	return out
 }

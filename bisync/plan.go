@@ -218,6 +218,7 @@ func (e *engine) decideAll(ctx context.Context, items []*item, taken map[string]
 	if err := e.findRenames(ctx, items); err != nil {
 		return err
 	}
+	e.checkNameClashes(items)
 	for _, it := range items {
 		it.act.Size = e.transferSize(it)
 	}
@@ -226,13 +227,13 @@ func (e *engine) decideAll(ctx context.Context, items []*item, taken map[string]
 
 // unreadableCell stands for the decision on a path whose content could not
 // be read while planning: it is left alone, and its failure fails the run.
-var unreadableCell = cell{op: OpNothing, reason: "left alone: it could not be read"}
+var unreadableCell = cell{op: OpNothing, reason: "left alone"}
 
 // leaveAlone sets an item that could not be read to do nothing and keep its
 // history record, so that nothing is decided on a guess.
 func (e *engine) leaveAlone(it *item) {
 	it.cell = &unreadableCell
-	it.act = Action{Path: it.path, Op: OpNothing, Reason: fmt.Sprintf("%s (%v)", unreadableCell.reason, it.unreadableErr())}
+	it.act = Action{Path: it.path, Op: OpNothing, Reason: fmt.Sprintf("left alone: %v", it.unreadableErr())}
 	it.keep = it.hist != nil
 }
 
