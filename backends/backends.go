@@ -38,6 +38,12 @@ type Entry struct {
 	// Hash is the content hash of kind Caps.ListHash, lower-case hex, when
 	// the listing gives it for free; "" otherwise.
 	Hash string
+	// HashKind names the kind of Hash when it is not the listing
+	// replica's Caps.ListHash. Entries a replica returns leave it "".
+	// The caller of Put sets it, with Hash, to pass on a hash it knows of
+	// the content, whatever replica it came from; Put ignores a Hash
+	// without a HashKind. See Replica.Put.
+	HashKind string
 }
 
 // Caps describes what a replica can tell and do. It is plain data and does
@@ -86,7 +92,12 @@ type Replica interface {
 	// replacing a file that is there. It never leaves a partial file under
 	// path: the content appears whole or not at all. src gives the size
 	// (-1 if unknown) and modification time to keep where the replica can.
-	// It returns the entry as a listing would now report it.
+	// When src.Hash and src.HashKind are set, src.Hash is the content's
+	// hash of that kind, and a replica that can check an upload against a
+	// hash of that kind (S3's Content-MD5, ownCloud's OC-Checksum) does,
+	// failing the Put on a mismatch; a kind it cannot check is ignored.
+	// It returns the entry as a listing would now report it, except that
+	// its Hash may be one the listing lacks (see rclonefs.Replica.Put).
 	Put(ctx context.Context, path string, r io.Reader, src Entry) (Entry, error)
 	// Move renames a file within the replica, creating the parents of to
 	// and replacing a file there; the modification time stays where the
@@ -113,6 +124,19 @@ type Replica interface {
 // changing anything.
 type Copier interface {
 	CopyFrom(ctx context.Context, src Replica, srcPath, dstPath string) (Entry, error)
+}
+
+// Settler is implemented by replicas whose listed modification times are
+// stamped by the server when a file is written, to a precision, rather than
+// kept from the source (Caps.ListModTime without Caps.SetModTime: Apache's
+// WebDAV). A file written again within the same tick, with the same size,
+// would list exactly as before. Before it records the listings and the
+// entries its writes returned as the history, the engine calls Settle,
+// which returns once any later write will get a later stamp: at most a
+// precision after the replica's last write of this run, at once when it
+// wrote nothing, or when ctx is done.
+type Settler interface {
+	Settle(ctx context.Context)
 }
 
 // IsRetryable reports whether err is a transient failure (a network error, a

@@ -272,6 +272,9 @@ func (e *engine) stream(ctx context.Context, from, to string, src int, srcEnt *b
 	}
 	want := *srcEnt
 	want.Path = to
+	// The source's listed hash, for the destination to check the upload
+	// with (S3's Content-MD5); "" when the listing has none.
+	want.HashKind = s.caps.ListHash
 	got, err := d.r.Put(ctx, to, reader, want)
 	if err != nil {
 		return backends.Entry{}, hs, &OpError{Op: "copy", Side: d.n, Path: to, Err: err}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ferry-sync/ferry/backends"
 	"github.com/ferry-sync/ferry/history"
 )
 
@@ -119,6 +120,13 @@ func (e *engine) transact(ctx context.Context, f stateFiles, start time.Time, ca
 		failed = e.executeDirs(ctx, dirPlan)
 	}
 	e.res.Failed = failed
+	// What the journal holds, and the history will, must tell later
+	// writes from this run's: see backends.Settler.
+	for _, s := range e.sides {
+		if st, ok := s.r.(backends.Settler); ok {
+			st.Settle(ctx)
+		}
+	}
 	if len(failed) > 0 {
 		if err := j.Close(); err != nil {
 			e.warn(fmt.Sprintf("close the journal: %v", err))

@@ -181,6 +181,13 @@ func (r *Replica) Put(ctx context.Context, path string, rd io.Reader, src backen
 		return backends.Entry{}, &fs.PathError{Op: "put", Path: path,
 			Err: fmt.Errorf("read %d bytes, source said %d", len(data), src.Size)}
 	}
+	// A given hash is checked, as S3 checks a Content-MD5.
+	if src.Hash != "" && slices.Contains(hashKinds, src.HashKind) {
+		if got := sum(src.HashKind, data); got != strings.ToLower(src.Hash) {
+			return backends.Entry{}, &fs.PathError{Op: "put", Path: path,
+				Err: fmt.Errorf("content %s %s, source said %s", src.HashKind, got, src.Hash)}
+		}
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	modTime := src.ModTime

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/ferry-sync/ferry/backends"
@@ -119,6 +120,17 @@ func (rd *reader) Close() error { return rd.r.wrap("close", rd.path, rd.rc.Close
 // renames it into place, removing it on failure; object stores and WebDAV
 // only show a file once it is whole. A source of unknown size is streamed
 // where the backend can, else spooled to a local temporary file first.
+//
+// A hash given in src (src.Hash of kind src.HashKind) goes to rclone with
+// the upload, for the backend to check where it can: S3 sends it as
+// Content-MD5, so the server refuses a body that does not match, cut short
+// or otherwise; ownCloud-style WebDAV as OC-Checksum; B2 as its SHA-1.
+// Where the listing carries a hash of that kind, Put also compares the
+// uploaded file's with it, before renaming a temporary file into place.
+// An object S3 takes in parts (over upload_cutoff) has no MD5 in its ETag;
+// rclone keeps the given MD5 in its metadata, which the entry Put returns
+// carries and a listing, which would need a HEAD per object for it, does
+// not.
 func (r *Replica) Put(ctx context.Context, p string, in io.Reader, src backends.Entry) (backends.Entry, error) {
 	ctx = r.with(ctx)
 	in = ctxReader{ctx: ctx, r: in}
@@ -135,10 +147,21 @@ func (r *Replica) Put(ctx context.Context, p string, in io.Reader, src backends.
 	if r.partial {
 		target = tempName(p)
 	}
-	info := object.NewStaticObjectInfo(target, timeOrNow(src.ModTime), size, true, nil, nil)
+	kind, sum := srcHash(src)
+	var hashes map[hash.Type]string
+	if kind != hash.None {
+		hashes = map[hash.Type]string{kind: sum}
+	}
+	info := object.NewStaticObjectInfo(target, timeOrNow(src.ModTime), size, true, hashes, nil)
 	o, err := r.upload(ctx, in, info)
 	if err == nil && size >= 0 && o.Size() >= 0 && o.Size() != size {
 		err = fmt.Errorf("wrote %d bytes, the source said %d", o.Size(), size)
+	}
+	if err == nil && kind != hash.None && kind == r.listHash {
+		// What the listing will say, so no request.
+		if got, herr := o.Hash(done, kind); herr == nil && got != "" && got != sum {
+			err = fmt.Errorf("the uploaded file's %s is %s, the source's %s", kind, got, sum)
+		}
 	}
 	if err == nil && target != p {
 		var moved fs.Object
@@ -153,7 +176,23 @@ func (r *Replica) Put(ctx context.Context, p string, in io.Reader, src backends.
 		}
 		return backends.Entry{}, r.wrap("put", p, err)
 	}
+	r.wrote()
 	return r.entryOf(ctx, o), nil
+}
+
+// srcHash returns the hash a Put's source carries, or hash.None when it
+// carries none, or none that rclone knows, or one that is not hex of the
+// kind's width.
+func srcHash(src backends.Entry) (hash.Type, string) {
+	var t hash.Type
+	if src.Hash == "" || src.HashKind == "" || t.Set(src.HashKind) != nil || t == hash.None {
+		return hash.None, ""
+	}
+	sum := strings.ToLower(src.Hash)
+	if _, err := hex.DecodeString(sum); err != nil || len(sum) != hash.Width(t, false) {
+		return hash.None, ""
+	}
+	return t, sum
 }
 
 // upload writes in under info.Remote().
@@ -273,6 +312,7 @@ func (r *Replica) Move(ctx context.Context, from, to string) (backends.Entry, er
 	if err != nil {
 		return backends.Entry{}, r.wrap("move", from, err)
 	}
+	r.wrote() // a rename keeps the stamp; a move by copy does not
 	if moved == nil {
 		if moved, err = r.object(ctx, "move", to); err != nil {
 			return backends.Entry{}, err
@@ -299,7 +339,7 @@ func (r *Replica) Delete(ctx context.Context, p string) error {
 func (r *Replica) Hash(ctx context.Context, p string, kind string) (string, error) {
 	ctx = r.with(ctx)
 	var t hash.Type
-	if err := t.Set(kind); err != nil || t == hash.None || !r.f.Hashes().Contains(t) {
+	if err := t.Set(kind); err != nil || t == hash.None || !r.hashes.Contains(t) {
 		return "", r.wrap("hash", p, fmt.Errorf("%w: %q", backends.ErrHashUnsupported, kind))
 	}
 	o, err := r.object(ctx, "hash", p)
@@ -396,5 +436,6 @@ func (r *Replica) CopyFrom(ctx context.Context, src backends.Replica, srcPath, d
 		}
 		return backends.Entry{}, r.wrap("copy", dstPath, err)
 	}
+	r.wrote()
 	return r.entryOf(ctx, copied), nil
 }

@@ -7,6 +7,7 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/ferry-sync/ferry/backends"
@@ -26,15 +27,23 @@ type Replica struct {
 	ci       *fs.ConfigInfo
 	caps     backends.Caps
 	listHash hash.Type // the kind of Caps.ListHash, or hash.None
+	hashes   hash.Set  // the kinds of Caps.Hashes
 	// partial is set when a failed or unfinished upload could be seen
 	// under the file's name, and the backend can rename: then Put writes
 	// to a temporary name and renames it into place. See Open.
 	partial bool
+	// stamped is set when the listed modtimes are the server's stamps of
+	// the last write (ListModTime without SetModTime); lastWrite is then
+	// when this replica last wrote a file, for Settle.
+	stamped   bool
+	writeMu   sync.Mutex
+	lastWrite time.Time
 }
 
 var (
 	_ backends.Replica = (*Replica)(nil)
 	_ backends.Copier  = (*Replica)(nil)
+	_ backends.Settler = (*Replica)(nil)
 )
 
 // Open opens remote, anything rclone accepts: a local path, "name:path"
@@ -82,6 +91,13 @@ func Open(ctx context.Context, remote string) (*Replica, error) {
 		ci:   fs.GetConfig(ctx),
 	}
 	r.caps, r.listHash = capsOf(f)
+	r.stamped = r.caps.ListModTime && !r.caps.SetModTime
+	for _, k := range r.caps.Hashes {
+		var t hash.Type
+		if t.Set(k) == nil {
+			r.hashes.Add(t)
+		}
+	}
 	ft := f.Features()
 	// rclone marks the backends that write in place (local disks, SFTP,
 	// FTP, SMB) with PartialUploads. WebDAV is not marked, since many
@@ -132,16 +148,43 @@ func capsOf(f fs.Fs) (backends.Caps, hash.Type) {
 		CaseInsensitive: ft.CaseInsensitive,
 		Dirs:            ft.CanHaveEmptyDirectories,
 	}
+	// The Go type of the backend, not the name the remote was given:
+	// a remote from rclone.conf, an RCLONE_CONFIG_<NAME>_* one and an
+	// alias of either are all "webdav" here.
+	webdav := fs.Type(f) == "webdav"
 	// rclone's precision doubles as "can set modtimes": a backend that
 	// cannot keep the source's time reports ModTimeNotSupported.
-	if p := f.Precision(); p > 0 && p != fs.ModTimeNotSupported {
+	switch p := f.Precision(); {
+	case p > 0 && p != fs.ModTimeNotSupported:
 		c.Precision = p
 		c.SetModTime = true
 		// S3 keeps the source's time in metadata that costs a HEAD
 		// per object; such backends set SlowModTime.
 		c.ListModTime = !ft.SlowModTime
+	case webdav:
+		// WebDAV without a vendor that sets times (vendor other: Apache,
+		// nginx; SharePoint): every server lists getlastmodified, to the
+		// second (RFC 1123), and rclone reports it as the modtime. It is
+		// the time of the upload, not the source's, so it is a
+		// fingerprint only: it changes when the file is written, and
+		// ferry compares it with this side's own history, never with the
+		// other side. An edit that keeps the size within the second of
+		// the last upload is not seen (docs/backends.md).
+		c.Precision = time.Second
+		c.ListModTime = true
 	}
 	set := f.Hashes()
+	if webdav {
+		// rclone's WebDAV hashes are the checksums the server lists
+		// (oc:checksums), never computed; each vendor preset claims
+		// every kind that vendor may send (owncloud: MD5 and SHA-1), but
+		// a server sends what it is set up to send (rclone serve
+		// --etag-hash MD5: MD5 only). Trust one kind, the one read from
+		// the listing: MD5 for owncloud, which both ownCloud and rclone
+		// serve --etag-hash MD5 give; SHA-1 for nextcloud, fastmail and
+		// infinitescale, the only kind rclone reads from them.
+		set = webdavHashes(set)
+	}
 	// md5 and sha1 first: the kinds most backends share, so
 	// backends.CommonHash finds one.
 	for _, t := range []hash.Type{hash.MD5, hash.SHA1} {
@@ -167,6 +210,55 @@ func capsOf(f fs.Fs) (backends.Caps, hash.Type) {
 		c.ListHash = listHash.String()
 	}
 	return c, listHash
+}
+
+// webdavHashes keeps the one kind of set that a WebDAV replica trusts: MD5
+// if rclone claims it, else SHA-1, else none.
+func webdavHashes(set hash.Set) hash.Set {
+	for _, t := range []hash.Type{hash.MD5, hash.SHA1} {
+		if set.Contains(t) {
+			return hash.NewHashSet(t)
+		}
+	}
+	return hash.NewHashSet()
+}
+
+// maxSettle bounds Settle's wait, whatever precision a backend claims.
+const maxSettle = 5 * time.Second
+
+// wrote notes a write that the server stamped with its own time.
+func (r *Replica) wrote() {
+	if !r.stamped {
+		return
+	}
+	r.writeMu.Lock()
+	r.lastWrite = time.Now()
+	r.writeMu.Unlock()
+}
+
+// Settle waits, on a replica that stamps its own modtimes (Apache's
+// WebDAV: the upload time, to the second), until a precision has passed
+// since its last write, so that any later write gets a later stamp than
+// the ones the engine is about to record. Elapsed time on ferry's clock is
+// elapsed time on the server's, whatever their offset. Other replicas, and
+// one that wrote nothing, return at once.
+func (r *Replica) Settle(ctx context.Context) {
+	r.writeMu.Lock()
+	last := r.lastWrite
+	r.writeMu.Unlock()
+	if last.IsZero() {
+		return
+	}
+	wait := min(r.caps.Precision, maxSettle) - time.Since(last)
+	if wait <= 0 {
+		return
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
 }
 
 // with returns ctx carrying the rclone configuration the replica was
@@ -195,6 +287,12 @@ func (r *Replica) entryOf(ctx context.Context, o fs.Object) backends.Entry {
 	e := backends.Entry{Path: o.Remote(), Size: o.Size()}
 	if r.caps.ListModTime {
 		e.ModTime = o.ModTime(ctx).UTC()
+		if e.ModTime.IsZero() {
+			// A server that lists no time for this file (golang.org/x/net/
+			// webdav for an empty one): the epoch, as rclone's WebDAV
+			// reports an empty time, which the engine takes as unknown.
+			e.ModTime = time.Unix(0, 0).UTC()
+		}
 	}
 	if r.listHash != hash.None {
 		if h, err := o.Hash(done, r.listHash); err == nil {

@@ -64,14 +64,6 @@ var known = map[testserver.Kind]map[string]string{
 		"PutFailingReaderKeepsOld": "versitygw v1.8.0 stores a PUT whose body ends before its Content-Length " +
 			"(rclone sends UNSIGNED-PAYLOAD and no Content-MD5), replacing the old object with the truncated one",
 	},
-	testserver.WebDAVApache: {
-		"TestServerSameSizeEdit": "rclonefs Caps for vendor=other list no modtimes and there are no hashes, " +
-			"so an edit that keeps the size is not seen (the server's Last-Modified would tell, to the second)",
-	},
-	testserver.WebDAVRclone: {
-		"PutEmptyFile": "rclone's vendor=owncloud claims SHA-1, but rclone serve --etag-hash MD5 gives MD5 only",
-		"Hashes":       "rclone's vendor=owncloud claims SHA-1, but rclone serve --etag-hash MD5 gives MD5 only",
-	},
 }
 
 // skipKnown skips t if it is a known failure on kind.
@@ -144,13 +136,15 @@ func TestServerCaps(t *testing.T) {
 		// Modtimes are kept in metadata that costs a HEAD per object,
 		// so they are not listed; the ETag is the MD5.
 		{testserver.S3, backends.Caps{Precision: time.Nanosecond, SetModTime: true, ListHash: "md5", Hashes: []string{"md5"}}},
-		// vendor=other: rclone neither sets nor reads modtimes, and
-		// there are no hashes: only sizes tell a change.
-		{testserver.WebDAVApache, backends.Caps{Dirs: true}},
+		// vendor=other: rclone cannot set modtimes, but the listing
+		// gives Last-Modified, the upload time to the second: a
+		// fingerprint. There are no hashes.
+		{testserver.WebDAVApache, backends.Caps{Precision: time.Second, ListModTime: true, Dirs: true}},
 		// vendor=owncloud: X-OC-Mtime sets modtimes to the second, and
 		// the MD5 comes with the listing. rclone's owncloud vendor also
-		// claims SHA-1, which rclone serve does not give.
-		{testserver.WebDAVRclone, backends.Caps{Precision: time.Second, SetModTime: true, ListModTime: true, ListHash: "md5", Hashes: []string{"md5", "sha1"}, Dirs: true}},
+		// claims SHA-1, which rclone serve does not give: only the
+		// listed kind is trusted.
+		{testserver.WebDAVRclone, backends.Caps{Precision: time.Second, SetModTime: true, ListModTime: true, ListHash: "md5", Hashes: []string{"md5"}, Dirs: true}},
 	} {
 		t.Run(string(tc.kind), func(t *testing.T) {
 			r := openServer(t, folder(testserver.Start(t, tc.kind), "caps"))
