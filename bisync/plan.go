@@ -134,6 +134,25 @@ func (e *engine) hashPass(ctx context.Context, items []*item) error {
 			g.Go(func() error {
 				sd := e.sides[s]
 				h, err := sd.r.Hash(gctx, it.path, sd.hashKind)
+				if errors.Is(err, backends.ErrHashUnsupported) {
+					// No hash for this one object (an S3 multipart
+					// upload): decide as if hashes did not exist.
+					noHash := *sd
+					noHash.hashKind = ""
+					cmp := e.opts.Compare
+					cmp.Checksum = false
+					fp := it.hist.One
+					if s == 1 {
+						fp = it.hist.Two
+					}
+					it.v[s] = same
+					if compareFingerprint(&noHash, cmp, it.e[s], fp) == same {
+						it.st[s] = Unchanged
+					} else {
+						it.st[s] = Modified
+					}
+					return nil
+				}
 				if err != nil {
 					if gctx.Err() != nil {
 						return err
