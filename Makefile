@@ -49,8 +49,18 @@ race:
 fuzz:
 	GO=$(GO) FUZZTIME=$(FUZZTIME) bash scripts/fuzz.sh
 
+# The benchmark of issue 6 (docs/performance.md): ferry side by side with
+# rclone bisync, Unison, rsync and a plain walk on generated vaults and the
+# Go source tree. Installs the tools it compares with, writes its table to
+# docs/performance.md; about 20 minutes. The Go benchmarks alone:
+# go test -run '^$$' -bench . ./...
 bench:
-	$(GO) test -run='^$$' -bench=. ./...
+	GO=$(GO) bash scripts/bench/bench.sh
+
+# The 1,000,000-file no-change case and the 10k/100k/1M curve.
+.PHONY: bench-large
+bench-large:
+	GO=$(GO) bash scripts/bench/bench.sh large
 
 # Long randomized crash and fault runs, outside `make test`: the real binary
 # killed at random points of runs over random trees (SOAK_SEEDS seeds,
