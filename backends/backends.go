@@ -126,6 +126,14 @@ type Copier interface {
 	CopyFrom(ctx context.Context, src Replica, srcPath, dstPath string) (Entry, error)
 }
 
+// OpenedModTime is implemented by a reader from Replica.Open that learnt,
+// by opening the file, a modification time that the listing does not give
+// (Caps.ListModTime is false): S3 sends the time stored with an object in
+// the answer to the GET that reads it. ok is false when it knows none.
+type OpenedModTime interface {
+	ModTime() (t time.Time, ok bool)
+}
+
 // Settler is implemented by replicas whose listed modification times are
 // stamped by the server when a file is written, to a precision, rather than
 // kept from the source (Caps.ListModTime without Caps.SetModTime: Apache's

@@ -35,6 +35,9 @@ func (e *engine) sameContent(ctx context.Context, it *item) (bool, error) {
 				continue
 			}
 			v, err := e.sides[s].r.Hash(ctx, it.path, kind)
+			if errors.Is(err, backends.ErrHashUnsupported) {
+				break // no hash for this object: see below
+			}
 			if err != nil {
 				return false, &OpError{Op: "hash", Side: s + 1, Path: it.path, Err: err}
 			}
@@ -44,7 +47,8 @@ func (e *engine) sameContent(ctx context.Context, it *item) (bool, error) {
 			}
 		}
 		// A backend may have no hash for one object (an S3 multipart
-		// upload): then only the bytes can tell.
+		// upload by another tool, or by ferry from a local file): then
+		// only the bytes can tell.
 		if h[0] != "" && h[1] != "" {
 			return h[0] == h[1], nil
 		}

@@ -272,6 +272,13 @@ func (e *engine) stream(ctx context.Context, from, to string, src int, srcEnt *b
 	}
 	want := *srcEnt
 	want.Path = to
+	if mt, ok := rc.(backends.OpenedModTime); ok && !s.caps.ListModTime {
+		// The file's own time, where opening it told it (S3), rather
+		// than the time of the copy.
+		if t, ok := mt.ModTime(); ok {
+			want.ModTime = t
+		}
+	}
 	// The source's listed hash, for the destination to check the upload
 	// with (S3's Content-MD5); "" when the listing has none.
 	want.HashKind = s.caps.ListHash

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/ferry-sync/ferry/backends"
 	"github.com/ferry-sync/ferry/backends/mem"
@@ -41,5 +42,30 @@ func TestChecksumCompareWithoutAHash(t *testing.T) {
 	}
 	if len(res.Plan) != 0 {
 		t.Errorf("plan %v, want nothing", planOps(res))
+	}
+}
+
+// TestContentCheckWithoutAHash: a file new on both sides, whose hash one
+// side does not have (an S3 object uploaded in parts), is compared by its
+// bytes: the same bytes are recorded, different ones are a conflict;
+// neither fails the run.
+func TestContentCheckWithoutAHash(t *testing.T) {
+	for _, c := range []struct {
+		other string
+		want  bisync.Op
+	}{{"parts", bisync.OpRecord}, {"PARTS", bisync.OpConflict}} {
+		t.Run(c.want.String(), func(t *testing.T) {
+			r1, r2, p := newPair(t)
+			r1.WriteFile("big.bin", []byte("parts"), t0)
+			r2.WriteFile("big.bin", []byte(c.other), t0.Add(time.Hour))
+			p.Path2 = noHashFor{r2, "big.bin"}
+			res, err := bisync.Run(context.Background(), p, bisync.DefaultOptions())
+			if err != nil {
+				t.Fatalf("run: %v", err)
+			}
+			if len(res.Plan) != 1 || res.Plan[0].Op != c.want {
+				t.Errorf("plan %v, want %v", planOps(res), c.want)
+			}
+		})
 	}
 }

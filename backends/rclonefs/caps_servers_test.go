@@ -428,3 +428,24 @@ func TestApacheSettle(t *testing.T) {
 		t.Errorf("Settle on a local folder waited %v", waited)
 	}
 }
+
+// TestS3DownloadKeepsModTime: a file that comes down from S3 gets the
+// modification time stored with the object, which the GET's answer carries,
+// not the time of the download; and the next run transfers nothing.
+func TestS3DownloadKeepsModTime(t *testing.T) {
+	local, server, p := serverPair(t, testserver.S3, testserver.Start(t, testserver.S3), "mtime")
+	want := fracTime(3)
+	bisynctest.Put(t, server, "notes/a.md", "from another device\n", want)
+	server.take()
+	bisynctest.MustSync(t, p, bisync.Bidirectional)
+	e, err := local.Stat(context.Background(), "notes/a.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := e.ModTime.Sub(want).Abs(); d > time.Microsecond {
+		t.Errorf("downloaded file's time %v, want %v (the object's)", e.ModTime, want)
+	}
+	server.take()
+	local.take()
+	wantQuiet(t, "second run", bisynctest.MustSync(t, p, bisync.Bidirectional), local, server)
+}

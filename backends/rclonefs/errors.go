@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"strings"
 
 	"github.com/ferry-sync/ferry/backends"
 	"github.com/rclone/rclone/fs"
@@ -50,13 +52,31 @@ func (e *opError) Unwrap() []error {
 // cancelled context and errors rclone marks as fatal or not to be retried
 // are not.
 func (e *opError) Retryable() bool {
-	if errors.Is(e.Err, context.Canceled) || errors.Is(e.Err, context.DeadlineExceeded) {
+	// Not context.DeadlineExceeded: ferry sets no deadline of its own, and
+	// net/http's timeouts ("timeout awaiting response headers") say they
+	// are one.
+	if errors.Is(e.Err, context.Canceled) {
 		return false
 	}
 	if fserrors.IsFatalError(e.Err) || fserrors.IsNoRetryError(e.Err) {
 		return false
 	}
-	return fserrors.IsRetryError(e.Err) || fserrors.IsRetryAfterError(e.Err) || fserrors.ShouldRetry(e.Err)
+	return fserrors.IsRetryError(e.Err) || fserrors.IsRetryAfterError(e.Err) || fserrors.ShouldRetry(e.Err) ||
+		brokenConnection(e.Err)
+}
+
+// brokenConnection reports an answer cut off part way or never come: net/http
+// says its connection broke, whatever it found wrong with the half it read
+// ("malformed MIME header", "malformed HTTP response"), or a request timed
+// out. fserrors looks for that phrase only in the innermost error, which
+// then is the complaint about the half answer; and some backends quote
+// the timeout with %v, keeping its words but not the error.
+func brokenConnection(err error) bool {
+	var ne net.Error
+	msg := err.Error()
+	return strings.Contains(msg, "net/http: HTTP/1.x transport connection broken") ||
+		strings.Contains(msg, "net/http: timeout awaiting response headers") ||
+		errors.As(err, &ne) && ne.Timeout()
 }
 
 // wrap returns err as an *opError of r, marking rclone's not-found errors

@@ -3,8 +3,11 @@ package rclonefs
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
+	"net/textproto"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -172,6 +175,12 @@ func TestRetryable(t *testing.T) {
 		{timeout, true},
 		{io.ErrUnexpectedEOF, true},
 		{fserrors.RetryErrorf("server said later"), true},
+		// What net/http returns for an answer cut in its head, and for
+		// one that never came.
+		{fmt.Errorf("couldn't list files: %w", &url.Error{Op: "Propfind", URL: "http://h/d/",
+			Err: fmt.Errorf("net/http: HTTP/1.x transport connection broken: %w", textproto.ProtocolError(`malformed MIME header: missing colon: "\r"`))}), true},
+		{fmt.Errorf("couldn't list files: %w", &url.Error{Op: "Propfind", URL: "http://h/d/", Err: timeoutError{}}), true},
+		{fmt.Errorf("read metadata failed: %v", &url.Error{Op: "Propfind", URL: "http://h/d/", Err: timeoutError{}}), true},
 		{fserrors.NoRetryError(timeout), false},
 		{context.Canceled, false},
 		{errors.New("permission denied"), false},
@@ -235,3 +244,12 @@ func TestListDropsItsStats(t *testing.T) {
 		t.Errorf("stats groups %q left behind", after)
 	}
 }
+
+// timeoutError is what net/http returns when no answer came in time: a
+// net.Error that is also context.DeadlineExceeded.
+type timeoutError struct{}
+
+func (timeoutError) Error() string        { return "net/http: timeout awaiting response headers" }
+func (timeoutError) Timeout() bool        { return true }
+func (timeoutError) Temporary() bool      { return true }
+func (timeoutError) Is(target error) bool { return target == context.DeadlineExceeded }

@@ -94,6 +94,13 @@ func secretName(name string) bool {
 	return false
 }
 
+// userName reports whether the option k holds a user name: one rclone
+// knows, marked sensitive and not a password, with "user" in its name.
+// Neither secretName nor a password.
+func userName(opt *fs.Option, k string) bool {
+	return opt != nil && !opt.IsPassword && !secretName(k) && strings.Contains(strings.ToLower(k), "user")
+}
+
 // findOption finds a connection-string parameter among the backend's
 // options, or among rclone's global ones for "global." and "override."
 // parameters.
@@ -131,8 +138,10 @@ func sanitizeParams(info *fs.RegInfo, cfg configmap.Simple) string {
 		opt := findOption(info, k)
 		if opt == nil || opt.Sensitive || opt.IsPassword || secretName(k) {
 			// A flag's value is no secret, and blanking every "true"
-			// in the logs would hide more than it protects.
-			if v != "true" && v != "false" {
+			// in the logs would hide more than it protects. Nor is a
+			// user name, which rclone marks sensitive but which is
+			// often a word that paths hold too ("ferry", "notes").
+			if v != "true" && v != "false" && !userName(opt, k) {
 				addSecret(v)
 				if revealed, err := obscure.Reveal(v); err == nil {
 					addSecret(revealed)
@@ -161,9 +170,10 @@ func sanitizeValue(v string) string {
 	}
 	if u, err := url.Parse(v); err == nil && u.Scheme != "" && u.Host != "" {
 		if u.User != nil {
-			addSecret(u.User.String())
-			addSecret(u.User.Username())
+			// The user name is left out of the name, but not blanked
+			// in text: see userName.
 			if p, ok := u.User.Password(); ok {
+				addSecret(u.User.String())
 				addSecret(p)
 			}
 			u.User = nil

@@ -108,6 +108,14 @@ func TestSanitizeRemote(t *testing.T) {
 	if got := redact("pass k3y p4ss sig=x"); strings.Contains(got, "k3y") || strings.Contains(got, "p4ss") || strings.Contains(got, "sig=x") {
 		t.Errorf("redact left a secret: %q", got)
 	}
+	// A user name is left out of the name but is no secret: text that
+	// holds the same word, a path say, stays readable.
+	if got, want := sanitizeRemote(":webdav,user=notes,pass=s3cr3t,url='http://notes@h/':v"), ":webdav,url='http://h/':v"; got != want {
+		t.Errorf("sanitizeRemote = %q, want %q", got, want)
+	}
+	if got, want := redact("/home/me/notes/a.md s3cr3t"), "/home/me/notes/a.md ***"; got != want {
+		t.Errorf("redact = %q, want %q", got, want)
+	}
 }
 
 func TestLocalStringIsAbsolute(t *testing.T) {

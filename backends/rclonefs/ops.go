@@ -10,6 +10,8 @@ import (
 	"os"
 	"path"
 	"strings"
+	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/ferry-sync/ferry/backends"
@@ -96,13 +98,27 @@ func (r *Replica) Open(ctx context.Context, p string) (io.ReadCloser, error) {
 	if err != nil {
 		return nil, r.wrap("open", p, err)
 	}
-	return &reader{rc: rc, r: r, path: p}, nil
+	return &reader{rc: rc, r: r, path: p, o: o, ctx: ctx}, nil
 }
 
 type reader struct {
 	rc   io.ReadCloser
 	r    *Replica
 	path string
+	o    fs.Object
+	ctx  context.Context
+}
+
+var _ backends.OpenedModTime = (*reader)(nil)
+
+// ModTime returns, on S3, the modification time rclone stored with the
+// object, which the listing does not carry and the GET's answer does: the
+// object read it from there, so this makes no request.
+func (rd *reader) ModTime() (time.Time, bool) {
+	if rd.r.caps.ListModTime || fs.Type(rd.r.f) != "s3" {
+		return time.Time{}, false
+	}
+	return rd.o.ModTime(rd.ctx), true
 }
 
 func (rd *reader) Read(b []byte) (int, error) {
@@ -165,9 +181,16 @@ func (r *Replica) Put(ctx context.Context, p string, in io.Reader, src backends.
 	}
 	if err == nil && target != p {
 		var moved fs.Object
-		moved, err = r.f.Features().Move(ctx, o, p)
+		moved, err = r.rename(ctx, o, p)
 		if err == nil {
 			o = moved
+		}
+	}
+	if err == nil && unusualName(p) && fs.Type(r.f) != "local" {
+		if err = r.checkListed(ctx, p); err != nil {
+			// Leave nothing under a name the next listing would show as
+			// a stranger's file.
+			err = errors.Join(err, r.remove(context.WithoutCancel(ctx), o))
 		}
 	}
 	if err != nil {
@@ -178,6 +201,50 @@ func (r *Replica) Put(ctx context.Context, p string, in io.Reader, src backends.
 	}
 	r.wrote()
 	return r.entryOf(ctx, o), nil
+}
+
+// ErrNameNotKept is the error of a Put whose file the server lists under
+// another name than the one it was written to.
+var ErrNameNotKept = errors.New("the server does not keep this name, it lists the file under another one: " +
+	"rename the file, or leave it out with a filter")
+
+// unusualName reports whether p holds a character outside letters, digits,
+// marks, the space and printable ASCII: symbols, control characters and
+// rclone's stand-ins for the characters a backend cannot hold (control
+// pictures, full-width forms, its quote ‛). Servers have been seen to store
+// or list such names changed (versitygw lists "␁" as "\ufffd"), and a name
+// that comes back changed looks, to the next run, like a rename on the
+// server, which the run would carry over to the user's own file.
+func unusualName(p string) bool {
+	for _, c := range p {
+		switch {
+		case c < utf8.RuneSelf && c >= ' ' && c != 0x7f:
+		case c >= utf8.RuneSelf && (unicode.IsLetter(c) || unicode.IsDigit(c) || unicode.IsMark(c)) && c != utf8.RuneError:
+		default:
+			return true
+		}
+	}
+	return false
+}
+
+// checkListed lists p's directory and fails with ErrNameNotKept when p is
+// not in it. It costs a listing of one directory, which is why Put does it
+// only for unusual names.
+func (r *Replica) checkListed(ctx context.Context, p string) error {
+	dir := path.Dir(p)
+	if dir == "." {
+		dir = ""
+	}
+	entries, err := r.f.List(ctx, dir)
+	if err != nil {
+		return fmt.Errorf("listing %q to check the name was kept: %w", dir, err)
+	}
+	for _, e := range entries {
+		if e.Remote() == p {
+			return nil
+		}
+	}
+	return ErrNameNotKept
 }
 
 // srcHash returns the hash a Put's source carries, or hash.None when it
@@ -231,10 +298,49 @@ func (r *Replica) removeTemp(ctx context.Context, name string, o fs.Object) erro
 			return fmt.Errorf("removing temporary file %q: %w", name, err)
 		}
 	}
-	if err := o.Remove(ctx); err != nil && !errors.Is(err, fs.ErrorObjectNotFound) {
+	if err := r.remove(ctx, o); err != nil {
 		return fmt.Errorf("removing temporary file %q: %w", name, err)
 	}
 	return nil
+}
+
+// remove removes o. A file that is gone when the removal fails was removed:
+// by this request, whose answer was lost before rclone retried it and got
+// 404, or by someone else; either way the outcome is the one asked for.
+func (r *Replica) remove(ctx context.Context, o fs.Object) error {
+	err := o.Remove(ctx)
+	if err == nil || errors.Is(err, fs.ErrorObjectNotFound) {
+		return nil
+	}
+	if _, serr := r.f.NewObject(ctx, o.Remote()); errors.Is(serr, fs.ErrorObjectNotFound) {
+		return nil
+	}
+	return err
+}
+
+// rename renames o to name, replacing a file there. On WebDAV it copies
+// and then removes the source: servers built on golang.org/x/net/webdav
+// (rclone serve webdav, and many small Go servers) carry out a MOVE whose
+// source is gone by first deleting its destination (Overwrite: T) and then
+// failing, so a MOVE that is repeated, by rclone's retry after a lost
+// answer or by a request that arrives late, deletes the file the first one
+// made. A repeated COPY finds its source first: while the source is there
+// it copies the same bytes again, once the source is removed it fails with
+// nothing changed. The price is that the server copies the bytes instead
+// of renaming them.
+func (r *Replica) rename(ctx context.Context, o fs.Object, name string) (fs.Object, error) {
+	ft := r.f.Features()
+	if !r.renameByCopy {
+		return ft.Move(ctx, o, name)
+	}
+	copied, err := ft.Copy(ctx, o, name)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.remove(ctx, o); err != nil {
+		return nil, fmt.Errorf("copied to %q but could not remove %q: %w", name, o.Remote(), err)
+	}
+	return copied, nil
 }
 
 // tempName returns a fresh temporary name in p's directory; see isTempName.
@@ -301,14 +407,20 @@ func (r *Replica) Move(ctx context.Context, from, to string) (backends.Entry, er
 	// renames into place on, as rclone's own copies do) or a copy does
 	// (object stores), it is not given one, so the old file stays until
 	// the new one takes its place.
-	var dst fs.Object
-	if !r.partial && !r.f.Features().BucketBased {
-		dst, err = r.f.NewObject(ctx, to)
-		if err != nil && !errors.Is(err, fs.ErrorObjectNotFound) {
-			return backends.Entry{}, r.wrap("move", to, err)
+	var moved fs.Object
+	if r.renameByCopy {
+		// See rename: a repeated MOVE on WebDAV can delete its destination.
+		moved, err = r.rename(ctx, src, to)
+	} else {
+		var dst fs.Object
+		if !r.partial && !r.f.Features().BucketBased {
+			dst, err = r.f.NewObject(ctx, to)
+			if err != nil && !errors.Is(err, fs.ErrorObjectNotFound) {
+				return backends.Entry{}, r.wrap("move", to, err)
+			}
 		}
+		moved, err = operations.Move(ctx, r.f, dst, to, src)
 	}
-	moved, err := operations.Move(ctx, r.f, dst, to, src)
 	if err != nil {
 		return backends.Entry{}, r.wrap("move", from, err)
 	}
@@ -316,6 +428,15 @@ func (r *Replica) Move(ctx context.Context, from, to string) (backends.Entry, er
 	if moved == nil {
 		if moved, err = r.object(ctx, "move", to); err != nil {
 			return backends.Entry{}, err
+		}
+	}
+	if unusualName(to) && fs.Type(r.f) != "local" {
+		if err := r.checkListed(ctx, to); err != nil {
+			// Put it back where it was, by the name the server did keep.
+			if _, berr := operations.Move(context.WithoutCancel(ctx), r.f, nil, from, moved); berr != nil {
+				err = errors.Join(err, fmt.Errorf("moving it back to %q: %w", from, berr))
+			}
+			return backends.Entry{}, r.wrap("move", to, err)
 		}
 	}
 	return r.entryOf(ctx, moved), nil
@@ -328,7 +449,7 @@ func (r *Replica) Delete(ctx context.Context, p string) error {
 	if err != nil {
 		return err
 	}
-	return r.wrap("delete", p, o.Remove(ctx))
+	return r.wrap("delete", p, r.remove(ctx, o))
 }
 
 // Hash returns the hash of the given kind (as rclone names it: "md5",
@@ -416,7 +537,10 @@ func (r *Replica) CopyFrom(ctx context.Context, src backends.Replica, srcPath, d
 		return r.entryOf(ctx, o), nil // onto itself: nothing to do
 	}
 	target := dstPath
-	if r.partial {
+	if r.partial && !r.renameByCopy {
+		// Where the rename would be a second copy (see rename), the copy
+		// goes straight to its place: it is made by the server, so no
+		// broken connection leaves it half-written.
 		target = tempName(dstPath)
 	}
 	copied, err := ft.Copy(ctx, o, target)
@@ -425,7 +549,7 @@ func (r *Replica) CopyFrom(ctx context.Context, src backends.Replica, srcPath, d
 	}
 	if err == nil && target != dstPath {
 		var moved fs.Object
-		moved, err = ft.Move(ctx, copied, dstPath)
+		moved, err = r.rename(ctx, copied, dstPath)
 		if err == nil {
 			copied = moved
 		}
@@ -437,5 +561,10 @@ func (r *Replica) CopyFrom(ctx context.Context, src backends.Replica, srcPath, d
 		return backends.Entry{}, r.wrap("copy", dstPath, err)
 	}
 	r.wrote()
+	if unusualName(dstPath) && fs.Type(r.f) != "local" {
+		if err := r.checkListed(ctx, dstPath); err != nil {
+			return backends.Entry{}, r.wrap("copy", dstPath, errors.Join(err, r.remove(context.WithoutCancel(ctx), copied)))
+		}
+	}
 	return r.entryOf(ctx, copied), nil
 }

@@ -32,6 +32,9 @@ type Replica struct {
 	// under the file's name, and the backend can rename: then Put writes
 	// to a temporary name and renames it into place. See Open.
 	partial bool
+	// renameByCopy is set on WebDAV, where a rename is a COPY and a
+	// DELETE of the source rather than a MOVE; see rename.
+	renameByCopy bool
 	// stamped is set when the listed modtimes are the server's stamps of
 	// the last write (ListModTime without SetModTime); lastWrite is then
 	// when this replica last wrote a file, for Settle.
@@ -105,6 +108,7 @@ func Open(ctx context.Context, remote string) (*Replica, error) {
 	// backend deletes the file when an upload fails, old content and all,
 	// and some servers (golang.org/x/net/webdav) do write in place.
 	r.partial = ft.Move != nil && (ft.PartialUploads || fs.Type(f) == "webdav")
+	r.renameByCopy = fs.Type(f) == "webdav" && ft.Copy != nil
 	return r, nil
 }
 

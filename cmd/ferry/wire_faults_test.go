@@ -16,8 +16,7 @@ package main
 // `make test` runs three targeted scenarios and two seeds per server;
 // FERRY_SOAK=1 runs FERRY_SOAK_SEEDS random seeds from FERRY_SOAK_SEED (as
 // the crash test), with random tree sizes and fault rates. Other knobs:
-// FERRY_WIRE_KNOWN=1 runs what fails for a known reason (wireKnown) and
-// lets the random faults hit it too; FERRY_WIRE_LATE=1 lets the random
+// FERRY_WIRE_LATE=1 lets the random
 // stalls deliver requests late (testserver.Faults.Late);
 // FERRY_WIRE_DEBUG=dir keeps each run's output with rclone's debug log in
 // dir.
@@ -39,6 +38,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -87,32 +87,6 @@ const (
 	wireFlakyTimeout = "1s"              // RCLONE_TIMEOUT, RCLONE_CONTIMEOUT
 )
 
-// wireKnown lists the scenarios that fail on a server for a reason
-// reported as a finding and not fixed yet; they are skipped with the
-// reason, unless FERRY_WIRE_KNOWN=1 asks to see them fail.
-var wireKnown = map[string]map[testserver.Kind]string{
-	"answer-lost-rename": {
-		testserver.WebDAVRclone: "golang.org/x/net/webdav (rclone serve webdav) carries out a MOVE whose source is gone " +
-			"by deleting its destination (Overwrite: T) before it fails with 403: rclone's retry of a MOVE whose answer was lost " +
-			"deletes the file the first MOVE made, here the server's version of a conflict",
-	},
-	"late-move": {
-		testserver.WebDAVRclone: "golang.org/x/net/webdav (rclone serve webdav) carries out a MOVE whose source is gone " +
-			"by deleting its destination: a MOVE that arrives after rclone retried it deletes the uploaded file, " +
-			"and the next run takes that for a deletion on the server and deletes the user's file",
-	},
-}
-
-// wireMethods are the methods the random faults hit on a server: all but
-// those of a known failure (see wireKnown), which the targeted scenarios
-// show.
-func wireMethods(kind testserver.Kind) []string {
-	if kind == testserver.WebDAVRclone && os.Getenv("FERRY_WIRE_KNOWN") == "" {
-		return []string{"GET", "HEAD", "PUT", "DELETE", "PROPFIND", "PROPPATCH", "MKCOL", "COPY", "OPTIONS"}
-	}
-	return nil
-}
-
 // TestWireFaults: on each server kind, targeted faults at the points
 // where a lost request or answer matters, then, for each seed, a vault
 // with changes on both sides (or a first run) synced through a link with
@@ -129,9 +103,6 @@ func TestWireFaults(t *testing.T) {
 			srv := testserver.StartServer(t, kind)
 			for _, sc := range wireScenarios {
 				t.Run(sc.name, func(t *testing.T) {
-					if why, ok := wireKnown[sc.name][kind]; ok && os.Getenv("FERRY_WIRE_KNOWN") == "" {
-						t.Skipf("known failure on %s: %s (FERRY_WIRE_KNOWN=1 runs it)", kind, why)
-					}
 					wireTargeted(t, srv, sc)
 				})
 			}
@@ -153,9 +124,45 @@ type wireScenario struct {
 	// late: wait after the faulty run until the stalled request has
 	// reached the server.
 	late bool
+	// retry: the faulty run must stop with exit status 5 (temporary
+	// error, run again later), and it may meet any number of faults.
+	retry bool
 }
 
 var wireScenarios = []wireScenario{
+	{
+		// Every answer to a listing request is cut part way, in its
+		// headers or its body, rclone's retries included: the run
+		// stops before changing anything, with a temporary error.
+		name:  "listing-cut",
+		retry: true,
+		setup: func(w *wireWorld) testserver.Faults {
+			w.put(0, "notes/a.md", w.content("base a", 3000), time.Time{})
+			w.syncOK()
+			w.edit(0, "notes/a.md", w.content("a edit", 4000))
+			method := "PROPFIND"
+			if w.kind == testserver.S3 {
+				method = "GET"
+			}
+			return testserver.Faults{Reset: 1, At: testserver.InResponse, CutWithin: 300, Methods: []string{method}}
+		},
+	},
+	{
+		// Every answer to a listing request is late past rclone's
+		// timeout, retries included: a temporary error, as above.
+		name:  "listing-timeout",
+		retry: true,
+		setup: func(w *wireWorld) testserver.Faults {
+			w.put(0, "notes/a.md", w.content("base a", 3000), time.Time{})
+			w.syncOK()
+			w.edit(0, "notes/a.md", w.content("a edit", 4000))
+			method := "PROPFIND"
+			if w.kind == testserver.S3 {
+				method = "GET"
+			}
+			return testserver.Faults{Stall: 1, StallFor: 2 * time.Second, At: testserver.BeforeResponse, Methods: []string{method}}
+		},
+	},
 	{
 		// An upload cut in the middle of its body: the server must not
 		// keep it, under the file's name or the old content's.
@@ -171,8 +178,10 @@ var wireScenarios = []wireScenario{
 	},
 	{
 		// A conflict: each side's version is renamed to a conflict
-		// copy; the server's rename loses its answer after the server
-		// made it, and rclone tries it again.
+		// copy; the server's copy, the first half of a rename on S3 and
+		// WebDAV, loses its answer after the server made it, and rclone
+		// tries it again. (A repeated MOVE on golang.org/x/net/webdav
+		// deletes its destination, so WebDAV renames are not MOVEs.)
 		name: "answer-lost-rename",
 		setup: func(w *wireWorld) testserver.Faults {
 			w.put(0, "notes/a.md", w.content("base a", 3000), time.Time{})
@@ -180,25 +189,39 @@ var wireScenarios = []wireScenario{
 			w.syncOK()
 			w.edit(0, "notes/a.md", w.content("conflict, local", 4000))
 			w.edit(1, "notes/a.md", w.content("conflict, server", 5000))
-			method := "MOVE" // S3 renames by a copy and a DELETE
+			method := "COPY"
 			if w.kind == testserver.S3 {
-				method = "DELETE"
+				method = "DELETE" // a CopyObject is a PUT, as the uploads
 			}
 			return testserver.Faults{Reset: 1, At: testserver.BeforeResponse, Methods: []string{method}, Max: 1}
 		},
 	},
 	{
-		// A new file's upload (on WebDAV its rename from the temporary
+		// The second half of a rename, and a deletion: a DELETE loses its
+		// answer after the server carried it out, and rclone's retry
+		// finds nothing to delete.
+		name: "answer-lost-delete",
+		setup: func(w *wireWorld) testserver.Faults {
+			w.put(0, "notes/a.md", w.content("base a", 3000), time.Time{})
+			w.put(0, "notes/b.md", w.content("base b", 3000), time.Time{})
+			w.syncOK()
+			w.del(0, "notes/b.md")
+			return testserver.Faults{Reset: 1, At: testserver.BeforeResponse, Methods: []string{"DELETE"}, Max: 1}
+		},
+	},
+	{
+		// A new file's upload (on WebDAV its copy from the temporary
 		// name) stalls on its way to the server past rclone's timeout;
 		// rclone tries again and succeeds, and the stalled request
-		// reaches the server afterwards.
-		name: "late-move",
+		// reaches the server afterwards, when the temporary file may be
+		// gone.
+		name: "late-rename",
 		late: true,
 		setup: func(w *wireWorld) testserver.Faults {
 			w.put(0, "notes/a.md", w.content("base a", 3000), time.Time{})
 			w.syncOK()
 			w.edit(0, "notes/new.md", w.content("new", 2000))
-			method := "MOVE"
+			method := "COPY"
 			if w.kind == testserver.S3 {
 				method = "PUT"
 			}
@@ -227,12 +250,59 @@ func wireTargeted(t *testing.T, srv *testserver.Server, sc wireScenario) {
 		time.Sleep(500 * time.Millisecond)
 		st = w.proxy.Stats().Sub(before)
 	}
-	if st.Faults() != 1 {
+	switch {
+	case sc.retry && code != exitRetry:
+		t.Errorf("the faulty run exited %d, want %d (temporary error)", code, exitRetry)
+	case sc.retry && st.Faults() == 0:
+		t.Errorf("the faulty run met no fault: %v", st)
+	case !sc.retry && st.Faults() != 1:
 		t.Errorf("the faulty run met %d faults, want 1: %v", st.Faults(), st)
 	}
 	w.proxy.Healthy()
 	w.healthyRun()
 	w.check()
+}
+
+// TestServerCrash kills the binary with SIGKILL part way through runs
+// between a local vault and each server, a first run and runs with
+// changes on both sides (twice in a row, so that a run starts from the
+// journal of a killed one): the next run must converge as after any crash,
+// with nothing lost and no half-written file left under a user's name.
+func TestServerCrash(t *testing.T) {
+	if testing.Short() {
+		t.Skip("crash test on servers: skipped with -short")
+	}
+	buildFerry(t)
+	type crash struct {
+		first bool
+		kills []time.Duration
+	}
+	crashes := []crash{
+		{first: true, kills: []time.Duration{700 * time.Millisecond}},
+		{kills: []time.Duration{250 * time.Millisecond}},
+		{kills: []time.Duration{900 * time.Millisecond, 400 * time.Millisecond}},
+	}
+	for _, kind := range []testserver.Kind{testserver.S3, testserver.WebDAVRclone, testserver.WebDAVApache} {
+		t.Run(string(kind), func(t *testing.T) {
+			t.Parallel()
+			srv := testserver.StartServer(t, kind)
+			for i, c := range crashes {
+				t.Run(fmt.Sprintf("crash%d", i), func(t *testing.T) {
+					w := newWireWorld(t, srv, fmt.Sprintf("crash-%d", i), uint64(i+1))
+					w.generate(120, c.first)
+					var killed int
+					for _, after := range c.kills {
+						if w.killedSync(after) {
+							killed++
+						}
+					}
+					t.Logf("killed %d of %d runs (after %v)", killed, len(c.kills), c.kills)
+					w.healthyRun()
+					w.check()
+				})
+			}
+		})
+	}
 }
 
 func wireSeed(t *testing.T, srv *testserver.Server, seed uint64, ws wireSettings) {
@@ -259,7 +329,6 @@ func wireSeed(t *testing.T, srv *testserver.Server, seed uint64, ws wireSettings
 	// The flaky runs: one, and up to two more while they fail, so that
 	// a run also starts from the journal of a failed one.
 	faults := testserver.Flaky(rate, wireStall)
-	faults.Methods = wireMethods(srv.Kind)
 	faults.Late = os.Getenv("FERRY_WIRE_LATE") != ""
 	w.proxy.Set(faults)
 	before := w.proxy.Stats()
@@ -296,14 +365,6 @@ func (w *wireWorld) checkStopped(code int, stdout, stderr string) {
 		}
 		return
 	case exitRetry, exitNoRetry:
-	case exitUncategorized:
-		// rclone does not count a connection broken in the middle of
-		// an answer ("malformed MIME header", "malformed HTTP
-		// response") as a temporary error, so neither does ferry: a
-		// listing that meets one exits 1, where docs/exit-codes.md
-		// promises 5 for a dropped connection. Reported; accepted
-		// here, since the message is clear.
-		t.Logf("exit status 1 for a fault on the wire (docs/exit-codes.md says 5): %s", lastLines(stderr, 1))
 	default:
 		t.Errorf("exit status %d, want 0, or 5 or 6 (retry later, actions failed)\nstdout:\n%s\nstderr:\n%s",
 			code, stdout, stderr)
@@ -460,20 +521,7 @@ func (w *wireWorld) ferry(flaky bool, args ...string) (code int, stdout, stderr 
 			_ = os.WriteFile(name, []byte(strings.Join(args, " ")+"\n"+stdout+"\n----\n"+stderr), 0o644)
 		}()
 	}
-	cmd := exec.CommandContext(ctx, ferryBin, args...)
-	cmd.Env = []string{
-		"PATH=" + os.Getenv("PATH"),
-		"HOME=" + w.home,
-		"XDG_CONFIG_HOME=" + filepath.Join(w.home, ".config"),
-		"XDG_CACHE_HOME=" + filepath.Join(w.home, ".cache"),
-		"XDG_STATE_HOME=" + filepath.Join(w.home, ".local", "state"),
-		"RCLONE_CONFIG=" + w.rcloneRC,
-		"TMPDIR=" + os.TempDir(),
-	}
-	if flaky {
-		cmd.Env = append(cmd.Env, "RCLONE_TIMEOUT="+wireFlakyTimeout, "RCLONE_CONTIMEOUT="+wireFlakyTimeout)
-	}
-	cmd.WaitDelay = 5 * time.Second
+	cmd := w.command(ctx, flaky, args...)
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	start := time.Now()
@@ -489,6 +537,48 @@ func (w *wireWorld) ferry(flaky bool, args ...string) (code int, stdout, stderr 
 		w.t.Fatalf("ferry: %v", err)
 	}
 	return code, stdout, stderr, took
+}
+
+// command returns the binary's command line, in the world's environment.
+func (w *wireWorld) command(ctx context.Context, flaky bool, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, ferryBin, args...)
+	cmd.Env = []string{
+		"PATH=" + os.Getenv("PATH"),
+		"HOME=" + w.home,
+		"XDG_CONFIG_HOME=" + filepath.Join(w.home, ".config"),
+		"XDG_CACHE_HOME=" + filepath.Join(w.home, ".cache"),
+		"XDG_STATE_HOME=" + filepath.Join(w.home, ".local", "state"),
+		"RCLONE_CONFIG=" + w.rcloneRC,
+		"TMPDIR=" + os.TempDir(),
+	}
+	if flaky {
+		cmd.Env = append(cmd.Env, "RCLONE_TIMEOUT="+wireFlakyTimeout, "RCLONE_CONTIMEOUT="+wireFlakyTimeout)
+	}
+	cmd.WaitDelay = 5 * time.Second
+	return cmd
+}
+
+// killedSync runs ferry sync and kills it with SIGKILL after the given
+// time, unless it has ended by then; it reports whether it was killed.
+func (w *wireWorld) killedSync(after time.Duration) bool {
+	w.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), wireRunLimit)
+	defer cancel()
+	cmd := w.command(ctx, false, w.syncArgs()...)
+	if err := cmd.Start(); err != nil {
+		w.t.Fatal(err)
+	}
+	timer := time.AfterFunc(after, func() { _ = cmd.Process.Signal(syscall.SIGKILL) })
+	err := cmd.Wait()
+	stopped := timer.Stop()
+	if ctx.Err() != nil {
+		w.t.Fatalf("ferry sync: still running after %v", wireRunLimit)
+	}
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) {
+		w.t.Fatal(err)
+	}
+	return !stopped
 }
 
 // syncOK runs ferry sync through the link as it is, and fails the test

@@ -53,6 +53,10 @@ type Faults struct {
 	// draws one for each request. A request without a body has no
 	// InRequestBody point: with At InRequestBody it gets no fault.
 	At Point
+	// CutWithin, when positive, puts a fault at InResponse within the
+	// answer's first CutWithin bytes, in its head for a small value;
+	// else anywhere from its status line to a few MiB into a body.
+	CutWithin int64
 	// Methods, when set, limits the faults (errors, resets, stalls) to
 	// requests of these methods ("MOVE", "PUT", ...).
 	Methods []string
@@ -361,6 +365,9 @@ func (p *FaultProxy) plan(method string, bodyLen int64) (f *fault, answer int) {
 		// From a byte into the status line to a few MiB into a
 		// download, spread evenly over the orders of magnitude.
 		f.offset = 1 + p.rng.Int64N(int64(1)<<(4+p.rng.IntN(19)))
+		if fs.CutWithin > 0 {
+			f.offset = 1 + p.rng.Int64N(fs.CutWithin)
+		}
 	}
 	return f, 0
 }
