@@ -68,7 +68,9 @@ type Result struct {
 	Bytes [2]int64
 	// Failed holds one *OpError per action that failed.
 	Failed []error
-	// Committed is true when the new history was written.
+	// Committed is true when the history holds the run's outcome: the new
+	// history was written, or the run changed nothing and the history
+	// already held it (it is then left alone).
 	Committed bool
 	// Recovered is true when an interrupted run's journal was folded in.
 	Recovered bool

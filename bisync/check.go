@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"path"
-	"sort"
 	"strings"
 
 	"github.com/ferry-sync/ferry/backends"
@@ -25,18 +24,18 @@ var (
 )
 
 // check runs the safety checks on a plan. histFiles is the number of files
-// the history holds; l are the listings (in scope).
-func (e *engine) check(items []*item, l [2]listing, histFiles int) error {
+// the history holds; j counts the files listed (in scope).
+func (e *engine) check(items []item, j *joined, histFiles int) error {
 	var errs []error
 	if e.opts.CheckAccess {
-		errs = append(errs, e.checkAccess(l))
+		errs = append(errs, e.checkAccess(j.access))
 	}
 	if e.opts.Force {
 		return errors.Join(errs...)
 	}
 	if histFiles > 0 {
 		for s := range 2 {
-			if len(l[s].files) == 0 {
+			if j.files[s] == 0 {
 				errs = append(errs, fmt.Errorf("%w: path%d (%s) lists no files, but the last run left %d there; "+
 					"if that folder is really empty now, run again with --force, otherwise check the mount, bucket or credentials",
 					ErrEmptySide, s+1, e.sides[s].r, histFiles))
@@ -47,7 +46,8 @@ func (e *engine) check(items []*item, l [2]listing, histFiles int) error {
 		}
 	}
 	var deletes [2][]string
-	for _, it := range items {
+	for i := range items {
+		it := &items[i]
 		switch it.act.Op {
 		case OpDelete1:
 			deletes[0] = append(deletes[0], it.path)
@@ -88,17 +88,9 @@ func sample(paths []string, n int) string {
 	return strings.Join(paths[:n], ", ") + fmt.Sprintf(" and %d more", len(paths)-n)
 }
 
-// checkAccess requires the sentinel files on both sides at the same paths.
-func (e *engine) checkAccess(l [2]listing) error {
-	var found [2][]string
-	for s := range 2 {
-		for _, f := range l[s].files {
-			if path.Base(f.Path) == e.opts.CheckFilename {
-				found[s] = append(found[s], f.Path)
-			}
-		}
-		sort.Strings(found[s])
-	}
+// checkAccess requires the sentinel files on both sides at the same paths;
+// found are those in scope on each side, in path order.
+func (e *engine) checkAccess(found [2][]string) error {
 	for s := range 2 {
 		if len(found[s]) == 0 {
 			return fmt.Errorf("%w: no %s file on path%d (%s); create one on both sides, or leave out --check-access",
@@ -149,13 +141,21 @@ func (e *engine) dirFilter() func(string) bool {
 	return ok
 }
 
-// scopeDirs keeps the listed directories that are in the filters.
+// scopeDirs returns the listed directories that are in the filters. It
+// leaves dirs as it is (conflict names are checked against every name), and
+// returns it itself when every directory is in.
 func scopeDirs(dirs []backends.Entry, ok func(string) bool) []backends.Entry {
-	out := dirs[:0]
-	for _, d := range dirs {
+	for i, d := range dirs {
 		if ok(d.Path) {
-			out = append(out, d)
+			continue
 		}
+		out := append([]backends.Entry(nil), dirs[:i]...)
+		for _, d := range dirs[i+1:] {
+			if ok(d.Path) {
+				out = append(out, d)
+			}
+		}
+		return out
 	}
-	return out
+	return dirs
 }

@@ -21,7 +21,7 @@ type conflictNamer struct {
 }
 
 func newConflictNamer(opts Options, now time.Time) conflictNamer {
-	n := conflictNamer{loser: opts.ConflictLoser, stamp: now.UTC().Format("20060102-150405"), device: opts.DeviceID}
+	n := conflictNamer{loser: opts.ConflictLoser, stamp: now.UTC().Format(stampLayout), device: opts.DeviceID}
 	parts := strings.SplitN(opts.ConflictSuffix, ",", 2)
 	n.suffix[0] = strings.TrimSpace(parts[0])
 	n.suffix[1] = n.suffix[0]
@@ -59,11 +59,11 @@ func (n conflictNamer) name(p string, side, attempt int) string {
 
 // unique returns a name for side's version of p that is not in taken, and
 // adds it to taken.
-func (n conflictNamer) unique(p string, side int, taken map[string]bool) string {
+func (n conflictNamer) unique(p string, side int, taken *takenNames) string {
 	name := n.name(p, side, 1)
-	for i := 2; taken[name]; i++ {
+	for i := 2; taken.has(name); i++ {
 		name = n.name(p, side, i)
 	}
-	taken[name] = true
+	taken.add(name)
 	return name
 }

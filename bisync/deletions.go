@@ -20,18 +20,25 @@ const (
 
 // readMeta checks the side format markers and, for a pair without history,
 // reads both sides' deletion records, so that a new device joining a remote
-// does not bring back what was deleted there.
-func (e *engine) readMeta(ctx context.Context, l [2]listing, firstRun bool) error {
+// does not bring back what was deleted there. known are the markers'
+// fingerprints that the history remembers as checked: a marker listed
+// exactly so is what it was then, and is not read again (a request per side
+// and run saved on a remote).
+func (e *engine) readMeta(ctx context.Context, l [2]listing, firstRun bool, known [2]history.Fingerprint) error {
 	for s := range 2 {
 		sd := e.sides[s]
-		if l[s].meta[metaFormat] != nil {
-			b, err := readAll(ctx, sd.r, metaFormat)
-			if err != nil {
-				return &OpError{Op: "read", Side: sd.n, Path: metaFormat, Err: err}
+		if m := l[s].meta[metaFormat]; m != nil {
+			fp := fingerprint(m, m.Hash)
+			if !sameMarker(fp, known[s]) {
+				b, err := readAll(ctx, sd.r, metaFormat)
+				if err != nil {
+					return &OpError{Op: "read", Side: sd.n, Path: metaFormat, Err: err}
+				}
+				if _, err := history.ParseSideFormat(b); err != nil {
+					return fmt.Errorf("path%d (%s): %w", sd.n, sd.r, err)
+				}
 			}
-			if _, err := history.ParseSideFormat(b); err != nil {
-				return fmt.Errorf("path%d (%s): %w", sd.n, sd.r, err)
-			}
+			e.markers[s] = fp
 		}
 		if !firstRun || l[s].meta[metaDeletions] == nil {
 			continue
@@ -48,6 +55,13 @@ func (e *engine) readMeta(ctx context.Context, l [2]listing, firstRun bool) erro
 		}
 	}
 	return nil
+}
+
+// sameMarker reports whether a listed marker is the one checked before:
+// the same size, and the same modification time or hash, exactly. A size
+// alone cannot tell: a newer format's marker may be just as long.
+func sameMarker(listed, known history.Fingerprint) bool {
+	return listed == known && listed.Size >= 0 && (listed.ModTime != 0 || listed.Hash != "")
 }
 
 // readTombstones reads a side's deletion records. Damaged records are
@@ -76,13 +90,11 @@ func (e *engine) readTombstones(ctx context.Context, s int) ([]history.Tombstone
 // writeMeta records the deletions this run is about to make on each side,
 // and marks the side with the format. Failing that is a warning: the history
 // still knows about the deletions; only a new device would miss them.
-func (e *engine) writeMeta(ctx context.Context, items []*item, l [2]listing) {
-	// Records of paths that exist on the side after the run are void; the
-	// paths this run deletes are not among them.
-	final := [2][]string{finalFiles(items, 0), finalFiles(items, 1)}
+func (e *engine) writeMeta(ctx context.Context, items []item, same []history.Record, l [2]listing) {
 	now := e.opts.Now()
 	var deleted [2][]history.Tombstone
-	for _, it := range items {
+	for i := range items {
+		it := &items[i]
 		var s int
 		switch {
 		case it.act.Op == OpDelete1:
@@ -103,7 +115,14 @@ func (e *engine) writeMeta(ctx context.Context, items []*item, l [2]listing) {
 		})
 	}
 	for s := range 2 {
-		if err := e.writeSideMeta(ctx, s, deleted[s], l[s].meta, final[s]); err != nil {
+		// Records of paths that exist on the side after the run are void;
+		// the paths this run deletes are not among them. Only a side with
+		// deletions rewrites its records, so only it needs the list.
+		var final []string
+		if len(deleted[s]) > 0 {
+			final = finalFiles(items, same, s)
+		}
+		if err := e.writeSideMeta(ctx, s, deleted[s], l[s].meta, final); err != nil {
 			e.warn(fmt.Sprintf("could not update ferry's records on path%d (%s): %v", s+1, e.sides[s].r, err))
 		}
 	}
@@ -115,9 +134,13 @@ func (e *engine) writeSideMeta(ctx context.Context, s int, deleted []history.Tom
 	sd := e.sides[s]
 	if meta[metaFormat] == nil {
 		f := history.EncodeSideFormat()
-		if _, err := sd.r.Put(ctx, metaFormat, bytes.NewReader(f), backends.Entry{Path: metaFormat, Size: int64(len(f)), ModTime: e.opts.Now()}); err != nil {
+		got, err := sd.r.Put(ctx, metaFormat, bytes.NewReader(f), backends.Entry{Path: metaFormat, Size: int64(len(f)), ModTime: e.opts.Now()})
+		if err != nil {
 			return err
 		}
+		// Ferry wrote what it holds: the next run need not read it, if it
+		// lists it as Put described it (otherwise it reads it once).
+		e.markers[s] = fingerprint(&got, got.Hash)
 	}
 	if len(deleted) == 0 {
 		return nil

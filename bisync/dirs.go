@@ -2,6 +2,7 @@ package bisync
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"strings"
 
@@ -19,11 +20,11 @@ type dirAction struct {
 
 // planDirs plans directory operations after the file plan is known, so that a
 // directory is removed only where nothing will remain under it.
-func (e *engine) planDirs(l [2]listing, hist []history.Record, items []*item) []dirAction {
+func (e *engine) planDirs(l [2]listing, hist []history.Record, items []item, same []history.Record) []dirAction {
 	if !e.opts.CreateEmptySrcDirs && !e.opts.RemoveEmptyDirs {
 		return nil
 	}
-	final := [2][]string{finalFiles(items, 0), finalFiles(items, 1)}
+	final := [2][]string{finalFiles(items, same, 0), finalFiles(items, same, 1)}
 	if e.opts.RemoveEmptyDirs {
 		return e.planRemoveEmpty(l, final)
 	}
@@ -189,13 +190,17 @@ func emptyIn(sorted []string, dir string) bool {
 	return i == len(sorted) || !strings.HasPrefix(sorted[i], prefix)
 }
 
-// finalFiles lists, sorted, the files that side s holds after the plan.
-func finalFiles(items []*item, s int) []string {
-	var out []string
-	for _, it := range items {
-		out = append(out, finalNames(it, s)...)
+// finalFiles lists, sorted, the files that side s holds after the plan:
+// those the items leave, and the paths unchanged on both sides (same).
+func finalFiles(items []item, same []history.Record, s int) []string {
+	out := make([]string, 0, len(items)+len(same))
+	for i := range items {
+		out = append(out, finalNames(&items[i], s)...)
 	}
-	sort.Strings(out)
+	for i := range same {
+		out = append(out, same[i].Path)
+	}
+	slices.Sort(out)
 	return out
 }
 

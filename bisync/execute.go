@@ -36,7 +36,7 @@ var errChangedDuringCopy = errors.New("file changed while it was being copied; i
 // execute runs the plan: copies and conflicts first, deletions after them, so
 // that nothing is deleted before what replaces it has arrived. It returns one
 // error per failed action.
-func (e *engine) execute(ctx context.Context, items []*item) []error {
+func (e *engine) execute(ctx context.Context, items []item) []error {
 	ctx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
 	var failed []error
@@ -45,7 +45,8 @@ func (e *engine) execute(ctx context.Context, items []*item) []error {
 		g.SetLimit(e.opts.Transfers)
 		results := make(chan result)
 		go func() {
-			for _, it := range items {
+			for i := range items {
+				it := &items[i]
 				if !phase(it.act.Op) {
 					continue
 				}

@@ -173,6 +173,18 @@ type Options struct {
 	// Progress, when set, is called for each operation as it finishes
 	// (never concurrently).
 	Progress func(Action, error)
+	// Listed, when set, is told how each side's listing grows, so that a
+	// person watching a long listing sees it move: it is called with the
+	// side (1 or 2) and the number of files listed there so far, once per
+	// file, and once more with done set when that side's listing is
+	// complete. The two sides list at once, so calls for side 1 and side 2
+	// come concurrently; it must be quick.
+	Listed func(side, files int, done bool)
+	// Planned, when set, is called once with the plan (sorted by path)
+	// before the safety checks and before any action is carried out, so
+	// that the caller knows what Progress will report and how many bytes
+	// will travel.
+	Planned func(plan []Action)
 }
 
 // DefaultOptions are the options of a plain `ferry sync`.

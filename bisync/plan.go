@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
+	"path"
+	"slices"
+	"strings"
 
 	"golang.org/x/sync/errgroup"
 
@@ -45,45 +47,128 @@ func (it *item) unreadableErr() error {
 	return errors.Join(it.unreadable[0], it.unreadable[1])
 }
 
-// join merges the two sorted listings and the sorted history into items, one
-// per path, in path order.
-func join(l1, l2 []backends.Entry, recs []history.Record, tombs [2]map[string]history.Fingerprint) []*item {
-	items := make([]*item, 0, max(len(l1), len(l2), len(recs)))
-	i, j, k := 0, 0, 0
-	for i < len(l1) || j < len(l2) || k < len(recs) {
+// joined is what the merge-join of the listings and the history leaves for
+// the rest of the run.
+type joined struct {
+	// items are the paths in scope that need a decision, in path order:
+	// all but those unchanged on both sides.
+	items []item
+	// same are the next history's records of the paths in scope that are
+	// unchanged on both sides (cell 2 in every mode), in path order: the
+	// old record itself where the fingerprints are equal, so that its
+	// strings are shared. Such a path needs nothing more, so it never
+	// becomes an item: a run over unchanged files holds no state per file
+	// beyond the listings and the two histories.
+	same []history.Record
+	// histFiles is the number of files in scope that the history holds.
+	histFiles int
+	// files is the number of files in scope listed on each side.
+	files [2]int
+	// access are the --check-access sentinel files in scope on each side.
+	access [2][]string
+}
+
+// join merges the two sorted listings and the sorted history, path by path,
+// leaves out the paths outside the filters and classifies the others. A
+// path that leaves the filters thus leaves the history and is left alone on
+// both sides; a path that enters is new to both. The history's directory
+// records are left to planDirs.
+func (e *engine) join(l [2]listing, recs []history.Record, dirOK func(string) bool) *joined {
+	j := &joined{}
+	l1, l2 := l[0].files, l[1].files
+	// U,U is cell 2 in every mode; looked up rather than assumed.
+	unchanged, err := decide(e.opts.Mode, Unchanged, Unchanged)
+	skipSame := err == nil && unchanged.id == 2 && unchanged.op == OpNothing
+	// While every unchanged path keeps its record as it was and takes the
+	// next one of recs, same is recs[:aliased] itself rather than a copy:
+	// a run over unchanged files allocates nothing for the next history.
+	aliased, copied := 0, false
+	i, k, m := 0, 0, 0
+	for {
+		for m < len(recs) && recs[m].Dir {
+			m++
+		}
+		if i == len(l1) && k == len(l2) && m == len(recs) {
+			break
+		}
 		p := ""
 		if i < len(l1) {
 			p = l1[i].Path
 		}
-		if j < len(l2) && (p == "" || l2[j].Path < p) {
-			p = l2[j].Path
+		if k < len(l2) && (i == len(l1) || l2[k].Path < p) {
+			p = l2[k].Path
 		}
-		if k < len(recs) && (p == "" || recs[k].Path < p) {
-			p = recs[k].Path
+		if m < len(recs) && ((i == len(l1) && k == len(l2)) || recs[m].Path < p) {
+			p = recs[m].Path
 		}
-		it := &item{path: p}
+		it := item{path: p}
 		if i < len(l1) && l1[i].Path == p {
 			it.e[0] = &l1[i]
 			i++
 		}
-		if j < len(l2) && l2[j].Path == p {
-			it.e[1] = &l2[j]
-			j++
-		}
-		if k < len(recs) && recs[k].Path == p {
-			it.hist = &recs[k]
+		if k < len(l2) && l2[k].Path == p {
+			it.e[1] = &l2[k]
 			k++
 		}
-		if it.hist == nil {
+		if m < len(recs) && recs[m].Path == p {
+			it.hist = &recs[m]
+			m++
+		}
+		if it.hist == nil && (e.tombs[0] != nil || e.tombs[1] != nil) {
 			for s := range 2 {
-				if fp, ok := tombs[s][p]; ok {
+				if fp, ok := e.tombs[s][p]; ok {
 					it.tomb[s] = &fp
 				}
 			}
 		}
-		items = append(items, it)
+		if !e.inScope(&it, dirOK) {
+			continue
+		}
+		if it.hist != nil {
+			j.histFiles++
+		}
+		for s := range 2 {
+			if it.e[s] == nil {
+				continue
+			}
+			j.files[s]++
+			if e.opts.CheckAccess && path.Base(p) == e.opts.CheckFilename {
+				j.access[s] = append(j.access[s], p)
+			}
+		}
+		e.classify(&it)
+		if skipSame && it.st == [2]State{Unchanged, Unchanged} && it.v == [2]verdict{same, same} {
+			r := unchangedRecord(&it)
+			if !copied && it.hist == &recs[aliased] && r == recs[aliased] {
+				aliased++
+				continue
+			}
+			if !copied {
+				j.same = make([]history.Record, 0, len(recs))
+				j.same = append(j.same, recs[:aliased]...)
+				copied = true
+			}
+			j.same = append(j.same, r)
+			continue
+		}
+		j.items = append(j.items, it)
 	}
-	return items
+	if !copied {
+		j.same = recs[:aliased:aliased]
+	}
+	return j
+}
+
+// unchangedRecord is the next history record of a path unchanged on both
+// sides: the old one when the listings say exactly what it says, otherwise
+// one with the listed sizes and times (within the precision of the old ones)
+// and the hashes known.
+func unchangedRecord(it *item) history.Record {
+	r := history.Record{Path: it.hist.Path, One: fingerprint(it.e[0], it.hash[0]), Two: fingerprint(it.e[1], it.hash[1])}
+	if r == *it.hist {
+		return *it.hist
+	}
+	return r
 }
 
 // classify sets each side's state, leaving needHash verdicts for hashPass.
@@ -123,10 +208,11 @@ func (e *engine) classify(it *item) {
 
 // hashPass settles the needHash verdicts: the file's hash, compared with the
 // one in the history, tells a touch (Unchanged) from an edit (Modified).
-func (e *engine) hashPass(ctx context.Context, items []*item) error {
+func (e *engine) hashPass(ctx context.Context, items []item) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(e.opts.Checkers)
-	for _, it := range items {
+	for i := range items {
+		it := &items[i]
 		for s := range 2 {
 			if it.v[s] != needHash {
 				continue
@@ -185,8 +271,9 @@ func (e *engine) hashPass(ctx context.Context, items []*item) error {
 // content: conflicts with equal content are only recorded, survivors that
 // match a deletion record are deleted, and one-way copies over the
 // destination's own edit keep that edit.
-func (e *engine) decideAll(ctx context.Context, items []*item, taken map[string]bool) error {
-	for _, it := range items {
+func (e *engine) decideAll(ctx context.Context, items []item, same []history.Record, taken *takenNames) error {
+	for i := range items {
+		it := &items[i]
 		if it.unreadableErr() != nil {
 			e.leaveAlone(it)
 			continue
@@ -207,7 +294,8 @@ func (e *engine) decideAll(ctx context.Context, items []*item, taken map[string]
 	nameConflicts(items, taken, newConflictNamer(e.opts, e.opts.Now()))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(e.opts.Checkers)
-	for _, it := range items {
+	for i := range items {
+		it := &items[i]
 		var settle func(context.Context, *item) error
 		switch {
 		case it.unreadableErr() != nil:
@@ -237,8 +325,9 @@ func (e *engine) decideAll(ctx context.Context, items []*item, taken map[string]
 	if err := e.findRenames(ctx, items); err != nil {
 		return err
 	}
-	e.checkNameClashes(items)
-	for _, it := range items {
+	e.checkNameClashes(items, same)
+	for i := range items {
+		it := &items[i]
 		it.act.Size = e.transferSize(it)
 	}
 	return nil
@@ -431,8 +520,9 @@ func (e *engine) transferSize(it *item) int64 {
 
 // nameConflicts gives every item that may need a conflict copy its names,
 // unique among all paths on both sides and among each other.
-func nameConflicts(items []*item, taken map[string]bool, namer conflictNamer) {
-	for _, it := range items {
+func nameConflicts(items []item, taken *takenNames, namer conflictNamer) {
+	for i := range items {
+		it := &items[i]
 		if it.cell == nil || (it.cell.op != OpConflict && !it.cell.protect) {
 			continue
 		}
@@ -442,10 +532,16 @@ func nameConflicts(items []*item, taken map[string]bool, namer conflictNamer) {
 	}
 }
 
+func compareEntries(a, b backends.Entry) int { return strings.Compare(a.Path, b.Path) }
+
 // sortedEntries sorts a listing by path and rejects duplicates, which a
 // replica must never report and the merge-join could not handle.
 func sortedEntries(l []backends.Entry, sd *side) error {
-	sort.Slice(l, func(i, j int) bool { return l[i].Path < l[j].Path })
+	// A listing often arrives sorted, or nearly: checking first costs one
+	// pass, where sorting a sorted slice costs a pass per level.
+	if !slices.IsSortedFunc(l, compareEntries) {
+		slices.SortFunc(l, compareEntries)
+	}
 	for i := 1; i < len(l); i++ {
 		if l[i].Path == l[i-1].Path {
 			return &OpError{Op: "list", Side: sd.n, Path: l[i].Path, Err: fmt.Errorf("listed twice")}

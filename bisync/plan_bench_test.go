@@ -1,10 +1,10 @@
 package bisync
 
 // BenchmarkPlan100k times planning alone: the merge-join of two listings and
-// the history into items, classify, decide and the safety checks, over
-// 100,000 unchanged files on mem replicas. Loading the history and listing
-// happen once, before the timer; the steps timed are those of engine.run
-// between the listing and the transaction, so keep them in step with run.
+// the history, classify, decide and the safety checks, over 100,000
+// unchanged files on mem replicas. Loading the history and listing happen
+// once, before the timer; the steps timed are engine.plan and engine.check,
+// those of engine.run between the listing and the transaction.
 
 import (
 	"context"
@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/ferry-sync/ferry/backends/mem"
-	"github.com/ferry-sync/ferry/history"
 )
 
 func BenchmarkPlan100k(b *testing.B) {
@@ -44,11 +43,10 @@ func BenchmarkPlan100k(b *testing.B) {
 	if err != nil || prev == nil {
 		b.Fatalf("load the history: %v (%v)", err, prev)
 	}
-	listings, err := e.list(ctx)
+	listings, err := e.list(ctx, len(prev.Records))
 	if err != nil {
 		b.Fatal(err)
 	}
-	fileRecs, dirRecs := splitDirs(prev.Records)
 
 	var before, after runtime.MemStats
 	runtime.GC()
@@ -57,30 +55,16 @@ func BenchmarkPlan100k(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		e := newEngine(pair, opts)
-		dirOK := e.dirFilter()
-		items := join(listings[0].files, listings[1].files, fileRecs, e.tombs)
-		taken := takenNames(items, listings)
-		items, l := e.scope(items, listings, dirOK)
-		histFiles := 0
-		for _, it := range items {
-			if it.hist != nil {
-				histFiles++
-			}
-			e.classify(it)
-		}
-		if err := e.hashPass(ctx, items); err != nil {
+		pl, err := e.plan(ctx, prev.Records, listings)
+		if err != nil {
 			b.Fatal(err)
 		}
-		if err := e.decideAll(ctx, items, taken); err != nil {
+		if err := e.check(pl.items, pl.joined, pl.histFiles); err != nil {
 			b.Fatal(err)
 		}
-		dirPlan := e.planDirs(l, scopeRecords(append([]history.Record(nil), dirRecs...), dirOK), items)
-		e.res.Plan = makePlan(items, dirPlan)
-		if err := e.check(items, l, histFiles); err != nil {
-			b.Fatal(err)
-		}
-		if len(e.res.Plan) != 0 || len(items) != n {
-			b.Fatalf("%d items, plan of %d actions; want %d items and no action", len(items), len(e.res.Plan), n)
+		if len(e.res.Plan) != 0 || len(pl.items)+len(pl.same) != n {
+			b.Fatalf("%d items and %d unchanged, plan of %d actions; want %d paths and no action",
+				len(pl.items), len(pl.same), len(e.res.Plan), n)
 		}
 	}
 	b.StopTimer()

@@ -20,7 +20,7 @@ import (
 // the history knows its hash; a created path qualifies when it is new on
 // its side only and of the same size. The created file's hash is computed
 // only for such candidates.
-func (e *engine) findRenames(ctx context.Context, items []*item) error {
+func (e *engine) findRenames(ctx context.Context, items []item) error {
 	for s := range 2 {
 		o := 1 - s
 		del, copyOp, moveOp := OpDelete2, OpCopy1to2, OpMove2
@@ -33,7 +33,8 @@ func (e *engine) findRenames(ctx context.Context, items []*item) error {
 		}
 		gone := map[key][]*item{}
 		sizes := map[int64]bool{}
-		for _, it := range items {
+		for i := range items {
+			it := &items[i]
 			if it.act.Op != del || it.st[s] != Deleted || it.st[o] != Unchanged {
 				continue
 			}
@@ -52,7 +53,8 @@ func (e *engine) findRenames(ctx context.Context, items []*item) error {
 			continue
 		}
 		var cands []*item
-		for _, it := range items {
+		for i := range items {
+			it := &items[i]
 			if it.act.Op == copyOp && it.st[s] == Created && it.st[o] == Absent && sizes[it.e[s].Size] {
 				cands = append(cands, it)
 			}

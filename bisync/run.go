@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -31,6 +33,12 @@ type engine struct {
 	tombKinds [2]map[string]string
 	// journal records finished actions of a real run.
 	journal *history.JournalWriter
+	// journalFound is true when a journal was there at the start, readable
+	// or not: the run must then replace it and clear it.
+	journalFound bool
+	// markers are the fingerprints of the side format markers as listed
+	// and accepted, or written, by this run; zero for a side without one.
+	markers [2]history.Fingerprint
 }
 
 // Run syncs the pair once. It returns a Result describing what was planned
@@ -62,13 +70,21 @@ func (e *engine) run(ctx context.Context, historyFile string) (*Result, error) {
 		return nil, err
 	}
 	e.res.FirstRun = !committed
-	listings, err := e.list(ctx)
+	hint := 0
+	if prev != nil {
+		hint = len(prev.Records)
+	}
+	listings, err := e.list(ctx, hint)
 	if err != nil {
 		return nil, err
 	}
 	// Deletion records speak for a pair that never committed a run; a
 	// resync is a union and deletes nothing, so it reads none.
-	if err := e.readMeta(ctx, listings, !committed && !e.opts.Resync); err != nil {
+	var known [2]history.Fingerprint
+	if prev != nil {
+		known = [2]history.Fingerprint{prev.Marker1, prev.Marker2}
+	}
+	if err := e.readMeta(ctx, listings, !committed && !e.opts.Resync, known); err != nil {
 		return nil, err
 	}
 	var recs []history.Record
@@ -78,41 +94,62 @@ func (e *engine) run(ctx context.Context, historyFile string) (*Result, error) {
 	if prev != nil && prev.Filters != e.opts.Filter.Fingerprint() {
 		e.res.FiltersChanged = true
 	}
-	fileRecs, dirRecs := splitDirs(recs)
-	dirOK := e.dirFilter()
-	items := join(listings[0].files, listings[1].files, fileRecs, e.tombs)
-	// Conflict copies must not land on any name in use, filtered or not.
-	taken := takenNames(items, listings)
-	items, listings = e.scope(items, listings, dirOK)
-	histFiles := 0
-	for _, it := range items {
-		if it.hist != nil {
-			histFiles++
-		}
-		e.classify(it)
-	}
-	if err := e.hashPass(ctx, items); err != nil {
+	pl, err := e.plan(ctx, recs, listings)
+	if err != nil {
 		return nil, err
 	}
-	if err := e.decideAll(ctx, items, taken); err != nil {
-		return nil, err
-	}
-	var unreadable []error
-	for _, it := range items {
-		if err := it.unreadableErr(); err != nil {
-			unreadable = append(unreadable, err)
-			e.warn(err.Error())
-		}
-	}
-	dirPlan := e.planDirs(listings, scopeRecords(dirRecs, dirOK), items)
-	e.res.Plan = makePlan(items, dirPlan)
-	if err := e.check(items, listings, histFiles); err != nil {
+	if err := e.check(pl.items, pl.joined, pl.histFiles); err != nil {
 		return e.res, err
 	}
 	if e.opts.DryRun {
 		return e.res, nil
 	}
-	return e.res, e.transact(ctx, files, start, carried, items, dirPlan, listings, unreadable)
+	if e.unchangedHistory(prev, pl, listings, carried) {
+		return e.res, e.commitUnchanged(files, start)
+	}
+	return e.res, e.transact(ctx, files, start, carried, pl, listings)
+}
+
+// planned is a run's plan: the joined paths with their decisions, the
+// directory operations, and the failures to read found while planning.
+type planned struct {
+	*joined
+	dirPlan    []dirAction
+	unreadable []error
+}
+
+// plan joins the listings with the history's records, classifies and
+// decides every path in scope, and sets e.res.Plan. It reads file content
+// only where a decision needs it, and writes nothing.
+func (e *engine) plan(ctx context.Context, recs []history.Record, listings [2]listing) (*planned, error) {
+	dirOK := e.dirFilter()
+	pl := &planned{joined: e.join(listings, recs, dirOK)}
+	items := pl.items
+	if err := e.hashPass(ctx, items); err != nil {
+		return nil, err
+	}
+	// Conflict copies must not land on any name in use, filtered or not.
+	taken := &takenNames{l: listings, recs: recs}
+	if err := e.decideAll(ctx, items, pl.same, taken); err != nil {
+		return nil, err
+	}
+	for i := range items {
+		if err := items[i].unreadableErr(); err != nil {
+			pl.unreadable = append(pl.unreadable, err)
+			e.warn(err.Error())
+		}
+	}
+	var scoped [2]listing
+	for s := range 2 {
+		scoped[s].dirs = scopeDirs(listings[s].dirs, dirOK)
+		scoped[s].meta = listings[s].meta
+	}
+	pl.dirPlan = e.planDirs(scoped, dirRecords(recs, dirOK), items, pl.same)
+	e.res.Plan = makePlan(items, pl.dirPlan)
+	if e.opts.Planned != nil {
+		e.opts.Planned(e.res.Plan)
+	}
+	return pl, nil
 }
 
 func validate(o *Options) error {
@@ -149,29 +186,45 @@ type listing struct {
 
 // list lists both sides at once. A listing error is an error, never an empty
 // side.
-func (e *engine) list(ctx context.Context) ([2]listing, error) {
+//
+// hint is the number of files each side is expected to hold (the history's):
+// the listings are sized for a little more up front, since growing a slice
+// of 100,000 entries step by step allocates it about five times over.
+func (e *engine) list(ctx context.Context, hint int) ([2]listing, error) {
 	var out [2]listing
 	g, gctx := errgroup.WithContext(ctx)
 	for s := range 2 {
 		g.Go(func() error {
 			sd := e.sides[s]
 			var l listing
+			if hint > 0 {
+				l.files = make([]backends.Entry, 0, hint+hint/64+16)
+			}
 			err := sd.r.List(gctx, func(ent backends.Entry) error {
 				if ent.Path == metaFormat || ent.Path == metaDeletions {
 					if l.meta == nil {
 						l.meta = map[string]*backends.Entry{}
 					}
-					l.meta[ent.Path] = &ent
+					// A copy: taking ent's own address would move every
+					// entry to the heap.
+					m := ent
+					l.meta[ent.Path] = &m
 				}
 				if ent.Dir {
 					l.dirs = append(l.dirs, ent)
 				} else {
 					l.files = append(l.files, ent)
+					if e.opts.Listed != nil {
+						e.opts.Listed(sd.n, len(l.files), false)
+					}
 				}
 				return nil
 			})
 			if err != nil {
 				return &OpError{Op: "list", Side: sd.n, Err: err}
+			}
+			if e.opts.Listed != nil {
+				e.opts.Listed(sd.n, len(l.files), true)
 			}
 			if err := sortedEntries(l.files, sd); err != nil {
 				return err
@@ -186,71 +239,56 @@ func (e *engine) list(ctx context.Context) ([2]listing, error) {
 	return out, g.Wait()
 }
 
-// takenNames are all the paths either side or the history holds.
-func takenNames(items []*item, l [2]listing) map[string]bool {
-	taken := make(map[string]bool, len(items))
-	for _, it := range items {
-		taken[it.path] = true
-	}
-	for s := range 2 {
-		for _, d := range l[s].dirs {
-			taken[d.Path] = true
-		}
-	}
-	return taken
+// takenNames tells whether a name is in use: listed on either side, as a
+// file or a directory, filtered or not, held by the history as a file, or
+// given to a conflict copy by this run. The listings and the records are
+// sorted, so a lookup is a binary search, and nothing is built unless a
+// conflict needs a name.
+type takenNames struct {
+	l     [2]listing
+	recs  []history.Record
+	added map[string]bool
 }
 
-// scope drops the items outside the filters and returns the listings as the
-// filters see them. A path that leaves the filters thus leaves the history
-// and is left alone on both sides; a path that enters is new to both.
-func (e *engine) scope(items []*item, l [2]listing, dirOK func(string) bool) ([]*item, [2]listing) {
-	kept := items[:0]
-	var out [2]listing
-	for _, it := range items {
-		if !e.inScope(it, dirOK) {
-			continue
-		}
-		kept = append(kept, it)
-		for s := range 2 {
-			if it.e[s] != nil {
-				out[s].files = append(out[s].files, *it.e[s])
+func (t *takenNames) has(p string) bool {
+	if t.added[p] {
+		return true
+	}
+	for s := range 2 {
+		for _, l := range [][]backends.Entry{t.l[s].files, t.l[s].dirs} {
+			if _, ok := slices.BinarySearchFunc(l, p, func(e backends.Entry, p string) int { return strings.Compare(e.Path, p) }); ok {
+				return true
 			}
 		}
 	}
-	for s := range 2 {
-		out[s].dirs = scopeDirs(l[s].dirs, dirOK)
-		out[s].meta = l[s].meta
-	}
-	return kept, out
+	i, ok := slices.BinarySearchFunc(t.recs, p, func(r history.Record, p string) int { return strings.Compare(r.Path, p) })
+	return ok && !t.recs[i].Dir
 }
 
-func scopeRecords(recs []history.Record, dirOK func(string) bool) []history.Record {
-	out := recs[:0]
-	for _, r := range recs {
-		if dirOK(r.Path) {
-			out = append(out, r)
+func (t *takenNames) add(p string) {
+	if t.added == nil {
+		t.added = map[string]bool{}
+	}
+	t.added[p] = true
+}
+
+// dirRecords are the history's directory records in the filters.
+func dirRecords(recs []history.Record, dirOK func(string) bool) []history.Record {
+	var out []history.Record
+	for i := range recs {
+		if recs[i].Dir && dirOK(recs[i].Path) {
+			out = append(out, recs[i])
 		}
 	}
 	return out
 }
 
-func splitDirs(recs []history.Record) (files, dirs []history.Record) {
-	files = make([]history.Record, 0, len(recs))
-	for _, r := range recs {
-		if r.Dir {
-			dirs = append(dirs, r)
-		} else {
-			files = append(files, r)
-		}
-	}
-	return files, dirs
-}
-
 // makePlan lists every action that does something or reports something, in
 // path order.
-func makePlan(items []*item, dirs []dirAction) []Action {
+func makePlan(items []item, dirs []dirAction) []Action {
 	var plan []Action
-	for _, it := range items {
+	for i := range items {
+		it := &items[i]
 		if it.act.Op == OpNothing && it.act.Decision == 2 {
 			continue
 		}
@@ -269,34 +307,61 @@ func makePlan(items []*item, dirs []dirAction) []Action {
 }
 
 // newHistory derives the next history from the plan and its results, without
-// listing again.
-func (e *engine) newHistory(items []*item, dirs []dirAction) *history.History {
+// listing again: the records of the unchanged paths, merged with those the
+// items and the directory operations leave.
+func (e *engine) newHistory(pl *planned) *history.History {
 	h := &history.History{
 		Path1:   e.sides[0].r.String(),
 		Path2:   e.sides[1].r.String(),
 		Hash1:   e.sides[0].hashKind,
 		Hash2:   e.sides[1].hashKind,
 		Filters: e.opts.Filter.Fingerprint(),
+		Marker1: e.markers[0],
+		Marker2: e.markers[1],
 		Written: e.opts.Now().UTC(),
 	}
-	for _, it := range items {
+	var other []history.Record
+	for i := range pl.items {
+		it := &pl.items[i]
 		switch {
 		case it.keep:
-			h.Records = append(h.Records, *it.hist)
+			other = append(other, *it.hist)
 		case it.act.Op == OpNothing && it.act.Decision == 2:
-			h.Records = append(h.Records, history.Record{Path: it.path,
+			other = append(other, history.Record{Path: it.path,
 				One: fingerprint(it.e[0], it.hash[0]), Two: fingerprint(it.e[1], it.hash[1])})
 		default:
-			h.Records = append(h.Records, it.out...)
+			other = append(other, it.out...)
 		}
 	}
-	for _, d := range dirs {
+	for _, d := range pl.dirPlan {
 		if d.record {
-			h.Records = append(h.Records, history.Record{Path: d.act.Path, Dir: true})
+			other = append(other, history.Record{Path: d.act.Path, Dir: true})
 		}
 	}
-	sort.Slice(h.Records, func(i, j int) bool { return h.Records[i].Path < h.Records[j].Path })
+	if len(other) == 0 {
+		h.Records = pl.same
+		return h
+	}
+	// Conflict copies and directories fall between other paths.
+	slices.SortStableFunc(other, compareRecords)
+	h.Records = mergeRecords(pl.same, other)
 	return h
+}
+
+func compareRecords(a, b history.Record) int { return strings.Compare(a.Path, b.Path) }
+
+// mergeRecords merges two slices of records sorted by path.
+func mergeRecords(a, b []history.Record) []history.Record {
+	out := make([]history.Record, 0, len(a)+len(b))
+	for len(a) > 0 && len(b) > 0 {
+		if b[0].Path < a[0].Path {
+			out, b = append(out, b[0]), b[1:]
+		} else {
+			out, a = append(out, a[0]), a[1:]
+		}
+	}
+	out = append(out, a...)
+	return append(out, b...)
 }
 
 // done counts a finished action, journals what it changed, and reports it.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
 	"strings"
 	"time"
 
@@ -44,6 +45,7 @@ func (e *engine) loadState(f stateFiles) (h *history.History, carried []history.
 	}
 	committed = h != nil
 	j, err := history.ReadJournal(f.journal)
+	e.journalFound = !errors.Is(err, fs.ErrNotExist)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 	case errors.Is(err, history.ErrCorrupt):
@@ -94,7 +96,8 @@ func (e *engine) warn(msg string) {
 // transact executes the plan as one transaction: the journal first, every
 // finished action appended to it, and the new history only when all
 // succeeded; then the run log, and the journal is cleared.
-func (e *engine) transact(ctx context.Context, f stateFiles, start time.Time, carried []history.Change, items []*item, dirPlan []dirAction, l [2]listing, unreadable []error) error {
+func (e *engine) transact(ctx context.Context, f stateFiles, start time.Time, carried []history.Change, pl *planned, l [2]listing) error {
+	items, dirPlan := pl.items, pl.dirPlan
 	j, err := history.CreateJournal(f.journal, history.JournalBegin{
 		Start:   start,
 		Mode:    e.opts.Mode.String(),
@@ -114,8 +117,8 @@ func (e *engine) transact(ctx context.Context, f stateFiles, start time.Time, ca
 	// Deletion records are written ahead of the deletions: a run that
 	// fails or is killed after deleting must still leave them for a new
 	// device. A record of a file that then survives is void and harmless.
-	e.writeMeta(ctx, items, l)
-	failed := append(unreadable, e.execute(ctx, items)...)
+	e.writeMeta(ctx, items, pl.same, l)
+	failed := append(pl.unreadable, e.execute(ctx, items)...)
 	if len(failed) == 0 {
 		failed = e.executeDirs(ctx, dirPlan)
 	}
@@ -136,7 +139,7 @@ func (e *engine) transact(ctx context.Context, f stateFiles, start time.Time, ca
 	if err := j.Commit(); err != nil {
 		return fmt.Errorf("all changes were made but the journal could not be committed (the next run will recognise them): %w", err)
 	}
-	next := e.newHistory(items, dirPlan)
+	next := e.newHistory(pl)
 	if err := history.Save(f.history, next); err != nil {
 		return fmt.Errorf("all changes were made but the history could not be saved (the next run will recognise them): %w", err)
 	}
@@ -146,6 +149,46 @@ func (e *engine) transact(ctx context.Context, f stateFiles, start time.Time, ca
 	}
 	if err := history.RemoveJournal(f.journal); err != nil {
 		e.warn(fmt.Sprintf("the run was committed but its journal could not be removed (harmless: the next run folds it in again): %v", err))
+	}
+	return nil
+}
+
+// unchangedHistory reports whether the run has nothing to write: no action
+// to carry out, nothing to read that failed, no journal to recover or
+// clear, both sides already marked with the format, and a next history
+// that would hold exactly what the last one holds. Such a run leaves the
+// journal, the history and the sides alone; see commitUnchanged.
+func (e *engine) unchangedHistory(prev *history.History, pl *planned, l [2]listing, carried []history.Change) bool {
+	if prev == nil || e.journalFound || len(carried) > 0 || len(e.res.Plan) > 0 || len(pl.unreadable) > 0 {
+		return false
+	}
+	for s := range 2 {
+		if l[s].meta[metaFormat] == nil {
+			return false
+		}
+	}
+	next := e.newHistory(pl)
+	if next.Path1 != prev.Path1 || next.Path2 != prev.Path2 || next.Hash1 != prev.Hash1 ||
+		next.Hash2 != prev.Hash2 || next.Filters != prev.Filters || next.Marker1 != prev.Marker1 || next.Marker2 != prev.Marker2 {
+		return false
+	}
+	return slices.Equal(next.Records, prev.Records)
+}
+
+// commitUnchanged ends a run that changed nothing: the history already is
+// what this run would commit, so it is not written again, and no journal is
+// made, since there is no action to record or recover. Only the run log
+// learns of the run. A crash at any point leaves what was there before,
+// which is this run's outcome too.
+func (e *engine) commitUnchanged(f stateFiles, start time.Time) error {
+	id, err := history.NewRunID()
+	if err != nil {
+		return err
+	}
+	e.res.RunID = id
+	e.res.Committed = true
+	if err := history.AppendRun(f.runLog, e.runEntry(start)); err != nil {
+		e.warn(fmt.Sprintf("the run was committed but not added to the run log: %v", err))
 	}
 	return nil
 }

@@ -1,15 +1,18 @@
 package bisync_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"reflect"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/ferry-sync/ferry/backends"
 	"github.com/ferry-sync/ferry/bisync"
@@ -132,5 +135,64 @@ func TestRunLog(t *testing.T) {
 	}
 	if runs[0].Path1 != "mem:one" || runs[0].Mode != "bidirectional" || runs[0].ID == "" {
 		t.Errorf("first run logged %+v", runs[0])
+	}
+}
+
+// TestNoChangeWritesNothing: a run that changes nothing leaves the history
+// and its previous generation as they were and makes no journal, yet is
+// committed and logged; a run where a touched file's history record moves
+// on writes the history again.
+func TestNoChangeWritesNothing(t *testing.T) {
+	r1, _, p := newPair(t)
+	r1.WriteFile("a.md", []byte("a"), t0)
+	r1.WriteFile("b.md", []byte("b"), t0)
+	sync(t, p, nil)
+	r1.WriteFile("b.md", []byte("b2"), t0.Add(time.Minute))
+	sync(t, p, nil) // a run that changes something makes the previous generation
+	base := strings.TrimSuffix(p.HistoryFile, ".hist")
+	before, err := os.ReadFile(p.HistoryFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prevInfo, err := os.Stat(p.HistoryFile + history.PrevSuffix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	histInfo, _ := os.Stat(p.HistoryFile)
+
+	res := sync(t, p, func(o *bisync.Options) { o.Now = func() time.Time { return t0.Add(48 * time.Hour) } })
+	if !res.Committed || res.RunID == "" || len(res.Plan) != 0 {
+		t.Errorf("no-change run: committed %v, run id %q, plan %v; want committed, an id and no plan", res.Committed, res.RunID, res.Plan)
+	}
+	after, _ := os.ReadFile(p.HistoryFile)
+	if !bytes.Equal(before, after) {
+		t.Errorf("a no-change run rewrote the history")
+	}
+	if info, _ := os.Stat(p.HistoryFile); !os.SameFile(info, histInfo) {
+		t.Errorf("a no-change run replaced the history file")
+	}
+	if info, _ := os.Stat(p.HistoryFile + history.PrevSuffix); !os.SameFile(info, prevInfo) || !info.ModTime().Equal(prevInfo.ModTime()) {
+		t.Errorf("a no-change run replaced the previous generation")
+	}
+	if _, err := os.Stat(base + ".journal"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("journal after a no-change run: %v, want none", err)
+	}
+	runs, err := history.ReadRuns(base + ".runlog")
+	if err != nil || len(runs) != 3 || runs[2].ID != res.RunID {
+		t.Errorf("run log: %d runs (%v), want 3, the last %q", len(runs), err, res.RunID)
+	}
+
+	// A touch: same size and content, a new modtime. Nothing to do, but
+	// the history learns the new time, so it is written.
+	r1.WriteFile("a.md", []byte("a"), t0.Add(time.Hour))
+	if res := sync(t, p, nil); len(res.Plan) != 0 || !res.Committed {
+		t.Fatalf("touch: plan %v, committed %v", res.Plan, res.Committed)
+	}
+	h, err := history.Load(p.HistoryFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := h.Records[0]; got.Path != "a.md" || got.One.ModTime != t0.Add(time.Hour).UnixNano() {
+		t.Errorf("after a touch the history holds %+v, want a.md with the new modtime", got)
 	}
 }

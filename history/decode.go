@@ -12,7 +12,7 @@ import (
 	"time"
 )
 
-// decoder parses a version 1 body from the decompressed stream. Every
+// decoder parses a version 1 or 2 body from the decompressed stream. Every
 // length it reads is checked against a limit before use, and buffers grow
 // only as data actually arrives, so damaged input can neither panic it nor
 // make it allocate more than the input holds.
@@ -28,6 +28,23 @@ type decoder struct {
 	index    uint64 // records decoded so far
 	prevPath string
 	prevTime int64
+
+	// memLimit is the memory the records may take (histMemLimit), memLeft
+	// what is left of it; both are counted as recordMem counts them.
+	memLimit, memLeft int64
+	fileLen           int
+	// version is the format of the body: 2 adds the markers to the header.
+	version uint16
+}
+
+// spend takes n bytes from the memory budget, before they are allocated.
+func (d *decoder) spend(n uint64) error {
+	if n > uint64(d.memLeft) {
+		return corrupt("record %d: the records take over %d bytes in memory, more than a file of %d bytes may hold",
+			d.index, d.memLimit, d.fileLen)
+	}
+	d.memLeft -= int64(n)
+	return nil
 }
 
 func newDecoder(r io.Reader, presize int) *decoder {
@@ -110,6 +127,19 @@ func (d *decoder) history() (*History, error) {
 		return nil, corrupt("Written out of range (%d s, %d ns)", sec, nsec)
 	}
 	h.Written = time.Unix(sec, int64(nsec)).UTC()
+	if d.version >= 2 {
+		for _, m := range []*Fingerprint{&h.Marker1, &h.Marker2} {
+			if m.Size, err = binary.ReadVarint(d.r); err != nil {
+				return nil, readErr("marker size", err)
+			}
+			if m.ModTime, err = binary.ReadVarint(d.r); err != nil {
+				return nil, readErr("marker time", err)
+			}
+			if m.Hash, err = d.string("marker hash"); err != nil {
+				return nil, err
+			}
+		}
+	}
 
 	count, err := d.uvarint("record count")
 	if err != nil {
@@ -234,6 +264,12 @@ func (d *decoder) group(recs []Record, n int) ([]Record, error) {
 		if d.index > 0 && string(suffix) <= d.prevPath[plen:] {
 			return nil, corrupt("record %d: path not after %q: not sorted, or a duplicate", d.index, d.prevPath)
 		}
+		// Check the path's memory, and the hashes' at most, before
+		// anything is allocated for them.
+		if err := d.spend(histRecordMem + plen + slen + hashMem(&cols[colHashLen1], flags[i]>>hashShift1&3) +
+			hashMem(&cols[colHashLen2], flags[i]>>hashShift2&3)); err != nil {
+			return nil, err
+		}
 		f := flags[i]
 		r := Record{Path: d.arena.concat(d.prevPath[:plen], suffix), Dir: f&flagDir != 0}
 		r.One.Size = unzigzag(size1[i])
@@ -265,6 +301,23 @@ func (d *decoder) group(recs []Record, n int) ([]Record, error) {
 		}
 	}
 	return recs, nil
+}
+
+// hashMem is the memory the next hash in the length column lens takes once
+// decoded, without moving the column on; the budget is checked against it
+// before the hash is read, which checks the length properly.
+func hashMem(lens *cursor, kind byte) uint64 {
+	if kind == hashNone {
+		return 0
+	}
+	n, k := binary.Uvarint(lens.b[lens.off:])
+	if k <= 0 || n > maxString {
+		return 0 // d.hash refuses it
+	}
+	if kind == hashHex {
+		return 2 * n
+	}
+	return n
 }
 
 // hash reads one hash of the given kind from its length and data columns.

@@ -80,7 +80,7 @@ func appendString(b []byte, s string) []byte {
 	return append(b, s...)
 }
 
-// encodeBody writes the version 1 body: the header, the record count, then
+// encodeBody writes the version 2 body: the header, the record count, then
 // the groups. h has been validated.
 func encodeBody(w io.Writer, h *History) error {
 	var b []byte
@@ -89,6 +89,11 @@ func encodeBody(w io.Writer, h *History) error {
 	}
 	b = binary.AppendVarint(b, h.Written.Unix())
 	b = binary.AppendUvarint(b, uint64(h.Written.Nanosecond()))
+	for _, m := range []*Fingerprint{&h.Marker1, &h.Marker2} {
+		b = binary.AppendVarint(b, m.Size)
+		b = binary.AppendVarint(b, m.ModTime)
+		b = appendString(b, m.Hash)
+	}
 	b = binary.AppendUvarint(b, uint64(len(h.Records)))
 	if _, err := w.Write(b); err != nil {
 		return err

@@ -149,7 +149,7 @@ func Load(path string) (*History, error) {
 	if err != nil && errors.Is(err, ErrCorrupt) {
 		prev := path + PrevSuffix
 		if _, serr := os.Stat(prev); serr == nil {
-			return nil, fmt.Errorf("%w; the previous generation (one run older) is at %s: move the corrupt file "+
+			return nil, fmt.Errorf("%w; the previous generation (before the last run that changed it) is at %s: move the corrupt file "+
 				"aside and copy the previous generation in its place, or run with --resync", err, prev)
 		}
 		return nil, fmt.Errorf("%w; move the corrupt file aside and run with --resync", err)

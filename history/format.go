@@ -18,12 +18,13 @@ import (
 //
 //	magic "FERRYHST" | version uint16 big-endian | payload | xxhash64 LE
 //
-// The checksum covers everything before it. In version 1 the payload is one
-// zstd stream holding a header and the records in groups of columns.
+// The checksum covers everything before it. In versions 1 and 2 the payload
+// is one zstd stream holding a header and the records in groups of columns;
+// version 2 adds the side format markers' fingerprints to the header.
 const (
 	magic = "FERRYHST"
 	// Version is the format this build writes; it reads versions 1..Version.
-	Version = 1
+	Version = 2
 
 	envelopeHead = len(magic) + 2
 	checksumLen  = 8
@@ -45,6 +46,34 @@ const (
 	maxWindowSize = 16 << 20 // what Decode accepts
 )
 
+// Memory. Prefix-compressed paths and zstd let a small file stand for
+// records that take far more memory: a path that shares all but its last
+// byte with the previous one costs a byte or two in the file and its whole
+// length in memory, so a crafted file of kilobytes could otherwise decode
+// to gigabytes. The records a file holds may take at most histMemFloor plus
+// histMemRatio bytes per byte of file, counted as recordMem counts them,
+// and Encode fails for a history that Decode would refuse. Real histories
+// are far below it: a notes vault takes about 7 bytes of memory per byte of
+// file, and even a folder of files whose paths are 4 kB long stays under
+// 1,000. The deletion records have the same kind of limit (tombMemLimit).
+const (
+	histMemFloor = 64 << 20
+	histMemRatio = 4096
+	// histRecordMem is what a record costs beside its strings: the Record,
+	// rounded up.
+	histRecordMem = 96
+)
+
+// histMemLimit is the memory the records of a file of n bytes may take.
+func histMemLimit(n int) int64 {
+	return histMemFloor + histMemRatio*int64(n)
+}
+
+// recordMem is what r counts against the limit.
+func recordMem(r *Record) int64 {
+	return histRecordMem + int64(len(r.Path)) + int64(len(r.One.Hash)) + int64(len(r.Two.Hash))
+}
+
 // Written is stored as Unix seconds and nanoseconds; seconds are kept
 // within the years 1..9999 so that time.Unix round-trips them exactly.
 const (
@@ -59,12 +88,20 @@ func corrupt(format string, args ...any) error {
 }
 
 // Encode writes h in the current format. Records must be sorted by path,
-// each path once; Encode checks everything before it writes anything, so an
-// invalid History leaves w untouched. Written is stored to the nanosecond,
-// without its location or monotonic reading.
+// each path once; Encode checks that before it writes anything, so an
+// invalid History leaves w untouched. The one check it can only make after
+// writing is the memory limit, which depends on the size of the file: a
+// history whose records take more memory than Decode accepts for a file of
+// that size fails with an error once written, and Save then keeps the old
+// file (see histMemLimit; no real history comes near it). Written is stored
+// to the nanosecond, without its location or monotonic reading.
 func Encode(w io.Writer, h *History) error {
 	if err := validate(h); err != nil {
 		return err
+	}
+	var mem int64
+	for i := range h.Records {
+		mem += recordMem(&h.Records[i])
 	}
 	hw := &hashWriter{w: w, h: xxhash.New()}
 	head := make([]byte, 0, envelopeHead)
@@ -89,6 +126,10 @@ func Encode(w io.Writer, h *History) error {
 	sum := binary.LittleEndian.AppendUint64(nil, hw.h.Sum64())
 	if _, err := w.Write(sum); err != nil {
 		return fmt.Errorf("history: write: %w", err)
+	}
+	if size := hw.n + checksumLen; mem > histMemLimit(size) {
+		return fmt.Errorf("history: encode: %d records take %d bytes in memory, over the limit of %d for a file of %d bytes: "+
+			"the paths are too long and too alike to be read back safely", len(h.Records), mem, histMemLimit(size), size)
 	}
 	return nil
 }
@@ -117,11 +158,14 @@ func getEncoder(w io.Writer) (*zstd.Encoder, error) {
 type hashWriter struct {
 	w io.Writer
 	h *xxhash.Digest
+	n int // bytes written
 }
 
 func (hw *hashWriter) Write(p []byte) (int, error) {
 	hw.h.Write(p)
-	return hw.w.Write(p)
+	n, err := hw.w.Write(p)
+	hw.n += n
+	return n, err
 }
 
 // validate checks what Decode would refuse, so that Encode never writes a
@@ -133,6 +177,7 @@ func validate(h *History) error {
 	for _, f := range []struct{ name, s string }{
 		{"Path1", h.Path1}, {"Path2", h.Path2}, {"Hash1", h.Hash1},
 		{"Hash2", h.Hash2}, {"Filters", h.Filters},
+		{"Marker1.Hash", h.Marker1.Hash}, {"Marker2.Hash", h.Marker2.Hash},
 	} {
 		if len(f.s) > maxString {
 			return fmt.Errorf("history: encode: %s is %d bytes, over the limit of %d", f.name, len(f.s), maxString)
@@ -180,18 +225,19 @@ func decode(data []byte) (*History, error) {
 	if got, want := xxhash.Sum64(body), binary.LittleEndian.Uint64(trailer); got != want {
 		return nil, corrupt("checksum mismatch (the file is damaged or truncated)")
 	}
-	switch v := binary.BigEndian.Uint16(data[len(magic):]); {
+	v := binary.BigEndian.Uint16(data[len(magic):])
+	switch {
 	case v == 0:
 		return nil, corrupt("format version 0")
 	case v > Version:
 		return nil, fmt.Errorf("%w: file format %d, this ferry reads up to format %d; upgrade ferry",
 			ErrNewerFormat, v, Version)
 	}
-	return decodeV1(body[envelopeHead:])
+	return decodePayload(body[envelopeHead:], len(data), v)
 }
 
-// decodeV1 decompresses and parses a version 1 payload.
-func decodeV1(payload []byte) (*History, error) {
+// decodePayload decompresses and parses a version 1 or 2 payload.
+func decodePayload(payload []byte, fileLen int, version uint16) (*History, error) {
 	// Concurrency 1 decodes on this goroutine: the parsing, not zstd, is
 	// what takes the time, and no goroutines are left to stop.
 	zr, err := zstd.NewReader(bytes.NewReader(payload),
@@ -208,5 +254,9 @@ func decodeV1(payload []byte) (*History, error) {
 	// (a hash alone takes 16 bytes); denser ones just grow Records as
 	// they go.
 	d := newDecoder(zr, len(payload)/4+1024)
+	d.memLimit = histMemLimit(fileLen)
+	d.memLeft = d.memLimit
+	d.fileLen = fileLen
+	d.version = version
 	return d.history()
 }

@@ -48,21 +48,12 @@ func dump(h *History) string {
 }
 
 // TestGoldenV1 pins format version 1: the committed file must keep loading
-// to the same History in every later version of ferry. Regenerate with
-// -update only when the sample itself changes, never to paper over a
-// failure to read it.
+// to the same History in every later version of ferry. This ferry writes
+// version 2, so the file is kept as version 1 was released and -update
+// leaves it alone.
 func TestGoldenV1(t *testing.T) {
 	bin := filepath.Join("testdata", "v1-small.hist")
 	txt := filepath.Join("testdata", "v1-small.txt")
-	if *update {
-		h := goldenV1()
-		if err := os.WriteFile(bin, encode(t, h), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(txt, []byte(dump(h)), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
 	h, err := Load(bin)
 	if err != nil {
 		t.Fatal(err)
@@ -75,4 +66,47 @@ func TestGoldenV1(t *testing.T) {
 		t.Errorf("%s decodes to\n%s\nwant (%s)\n%s", bin, got, txt, want)
 	}
 	checkEqual(t, h, goldenV1())
+}
+
+// goldenV2 is what testdata/v2-small.hist holds: version 1's sample with
+// the side format markers that version 2 adds.
+func goldenV2() *History {
+	h := goldenV1()
+	h.Marker1 = Fingerprint{Size: 20, ModTime: 1700000000123456789}
+	h.Marker2 = Fingerprint{Size: 20, ModTime: 1700000000000000000, Hash: "5d41402abc4b2a76b9719d911017c592"}
+	return h
+}
+
+func dumpV2(h *History) string {
+	return dump(h) + fmt.Sprintf("Marker1 %d,%d,%q\nMarker2 %d,%d,%q\n",
+		h.Marker1.Size, h.Marker1.ModTime, h.Marker1.Hash, h.Marker2.Size, h.Marker2.ModTime, h.Marker2.Hash)
+}
+
+// TestGoldenV2 pins format version 2 as TestGoldenV1 pins version 1.
+// Regenerate with -update only when the sample itself changes, never to
+// paper over a failure to read it.
+func TestGoldenV2(t *testing.T) {
+	bin := filepath.Join("testdata", "v2-small.hist")
+	txt := filepath.Join("testdata", "v2-small.txt")
+	if *update {
+		h := goldenV2()
+		if err := os.WriteFile(bin, encode(t, h), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(txt, []byte(dumpV2(h)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h, err := Load(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := os.ReadFile(txt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := dumpV2(h); got != string(want) {
+		t.Errorf("%s decodes to\n%s\nwant (%s)\n%s", bin, got, txt, want)
+	}
+	checkEqual(t, h, goldenV2())
 }

@@ -44,7 +44,15 @@ type History struct {
 	Hash1, Hash2 string
 	// Filters is a fingerprint of the filter rules in force (issue 4).
 	Filters string
-	// Written is when the history was committed.
+	// Marker1 and Marker2 are the fingerprints of the side format markers
+	// (`.ferry/format`) of path1 and path2 as the last run listed and
+	// accepted them, or wrote them; the zero Fingerprint when there was
+	// none. A run that lists a marker with the same fingerprint knows what
+	// it holds without reading it. Stored from format version 2.
+	Marker1, Marker2 Fingerprint
+	// Written is when the history was committed. A run that changes
+	// nothing does not write the history again (bisync), so it is the time
+	// of the last run that changed something.
 	Written time.Time
 	// Records are sorted by Path, each path once.
 	Records []Record

@@ -5,8 +5,12 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math"
+	"os"
+	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -40,6 +44,10 @@ func samples() map[string]*History {
 		"header only": {
 			Path1: "/home/me/vault", Path2: "vault-s3:notes", Hash1: "md5", Hash2: "",
 			Filters: "sha1:0123", Written: time.Date(2024, 5, 6, 7, 8, 9, 123456789, time.UTC),
+		},
+		"markers": {
+			Marker1: Fingerprint{Size: 20, ModTime: 1700000000123456789},
+			Marker2: Fingerprint{Size: -1, ModTime: -5, Hash: md5a},
 		},
 		"written far":         {Written: time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC)},
 		"written before 1970": {Written: time.Date(1, 1, 1, 0, 0, 0, 1, time.UTC)},
@@ -314,6 +322,10 @@ func TestDecodeRefuses(t *testing.T) {
 		{"bytes left in column", sealBody(rawBody(recs("a"), func(g *groupWriter) { g.cols[colSuffix] = append(g.cols[colSuffix], 'x') }))},
 		{"hash past column", sealBody(rawBody(recs("a"), func(g *groupWriter) { g.cols[colHashLen1][0] = 17 }))},
 		{"hash of length 0", sealBody(rawBody(recs("a"), func(g *groupWriter) { g.cols[colHashLen1][0] = 0 }))},
+		{"v2 marker hash over limit", seal(2, testEncoder.EncodeAll(binary.AppendUvarint(binary.AppendVarint(binary.AppendVarint(
+			binary.AppendUvarint(binary.AppendVarint(bytes.Repeat([]byte{0}, 5), 0), 0), 20), 0), maxString+1), nil))},
+		{"v2 header cut in the markers", seal(2, testEncoder.EncodeAll(binary.AppendVarint(
+			binary.AppendUvarint(binary.AppendVarint(bytes.Repeat([]byte{0}, 5), 0), 0), 20), nil))},
 		{"flags column short", sealBody(rawBody(recs("a", "b"), func(g *groupWriter) { g.cols[colFlags] = g.cols[colFlags][:1] }))},
 	} {
 		t.Run(tc.name, func(t *testing.T) { wantCorrupt(t, tc.file, tc.name) })
@@ -348,5 +360,49 @@ func TestHugeCountDoesNotAllocate(t *testing.T) {
 	}).AllocedBytesPerOp()
 	if allocs > 8<<20 {
 		t.Errorf("decoding a %d-byte file allocated %d bytes", len(file), allocs)
+	}
+}
+
+// A file of paths that each add to the previous one is small, but its
+// records take memory quadratic in their number: decoding stops at the
+// memory limit for the file's size, with an error that says so, and
+// Encode fails for such a history instead of writing one that cannot be
+// read back.
+func TestPrefixBomb(t *testing.T) {
+	long := strings.Repeat("x", 1<<20)
+	h := &History{}
+	for i := range 2000 { // paths share one string: the set costs nothing to build
+		h.Records = append(h.Records, Record{Path: long[:500*(i+1)]})
+	}
+	file := sealBody(rawBody(h, nil))
+	limit := histMemLimit(len(file))
+	if len(file) > 64<<10 {
+		t.Fatalf("the bomb is %d bytes; want a small file", len(file))
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err := Decode(bytes.NewReader(file))
+	runtime.ReadMemStats(&after)
+	if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "in memory") {
+		t.Fatalf("Decode = %v, want ErrCorrupt for memory", err)
+	}
+	if allocs := after.TotalAlloc - before.TotalAlloc; allocs > uint64(2*limit) {
+		t.Errorf("decoding a %d-byte file allocated %d bytes, over twice its limit of %d", len(file), allocs, limit)
+	}
+
+	var buf bytes.Buffer
+	if err := Encode(&buf, h); err == nil || !strings.Contains(err.Error(), "in memory") {
+		t.Errorf("Encode = %v; want it to fail for memory", err)
+	}
+	path := filepath.Join(t.TempDir(), "pair.hist")
+	if err := Save(path, h); err == nil {
+		t.Errorf("Save of the bomb succeeded")
+	}
+	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Save left a file that cannot be loaded: %v", err)
+	}
+	h.Records = h.Records[:200] // 10 MB of paths: fine
+	if err := Encode(&buf, h); err != nil {
+		t.Errorf("Encode of 200 long paths: %v", err)
 	}
 }
