@@ -74,5 +74,11 @@ soak:
 		$(GO) test -count=1 -timeout $(SOAKTIME) -run '^TestCrash' ./cmd/ferry
 	$(GO) test -count=1 -race -timeout $(SOAKTIME) -run '^(TestFault|TestInterrupt|TestUnreadable|TestListing)' ./bisync ./backends/faulty
 
+# Man pages for ferry and each of its commands, from the cobra commands
+# themselves (ferry man DIR).
+.PHONY: man
+man: build
+	bin/ferry man bin/man
+
 clean:
 	rm -rf bin

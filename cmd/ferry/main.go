@@ -75,6 +75,9 @@ is anything rclone can reach: a local path, a remote from rclone.conf
 		return &usageError{err: err, cmd: c.CommandPath()}
 	})
 	root.AddCommand(newSyncCmd(stdout, stderr, started), newStatusCmd(stdout, stderr, started), newLogCmd(stdout, stderr, started))
+	root.AddCommand(newConflictsCmd(stdout, stderr, started))
+	root.AddCommand(newPairCmd(stdout, stderr, started), newConfigCmd(stderr, started), newManCmd(stdout, started))
+	addCompletions(root)
 	return root
 }
 

@@ -32,13 +32,13 @@ var statusSyncFlags = []string{
 	"create-empty-src-dirs", "remove-empty-dirs", "backup-dir1", "backup-dir2",
 	"filter", "filters-file", "include", "exclude", "include-from", "exclude-from", "min-size", "max-size",
 	"max-delete", "max-delete-count", "force", "check-access", "check-filename", "no-delete",
-	"checkers", "low-level-retries", "workdir", "config",
+	"checkers", "low-level-retries", "workdir", "config", "pairs-file",
 }
 
 // syncOnlyFlags are the flags of ferry sync that mean nothing to a plan
 // that is only shown: status is always a dry run, takes no lock and
 // transfers nothing.
-var syncOnlyFlags = []string{"dry-run", "transfers", "lock-wait", "max-lock", "verbose", "quiet"}
+var syncOnlyFlags = []string{"dry-run", "transfers", "lock-wait", "max-lock", "verbose", "quiet", "json", "every"}
 
 // statusFlags holds the status command's flags: sync's own, as far as
 // status takes them.
@@ -51,7 +51,8 @@ type statusFlags struct {
 const statusExample = `  ferry status                                   # the workdir, its device id and every pair it knows
   ferry status ~/vault remote:vault              # what a sync would do now (changes nothing)
   ferry status ~/vault remote:vault --mode push  # ... with the flags you would sync with
-  ferry status ~/vault remote:vault --exclude '.obsidian/**'`
+  ferry status ~/vault remote:vault --exclude '.obsidian/**'
+  ferry status vault                             # the pair stored as "vault" (ferry pair add)`
 
 func newStatusCmd(stdout, stderr io.Writer, started *bool) *cobra.Command {
 	return (&statusFlags{loc: time.Local}).command(stdout, stderr, started)
@@ -60,7 +61,7 @@ func newStatusCmd(stdout, stderr io.Writer, started *bool) *cobra.Command {
 // command returns the status command, with its flags bound to f.
 func (f *statusFlags) command(stdout, stderr io.Writer, started *bool) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "status [PATH1 PATH2]",
+		Use:   "status [PATH1 PATH2 | NAME]",
 		Short: "Show the pairs this workdir knows, or what a sync of one would do now",
 		Long: `Without paths, show the workdir, its device id, and every pair it knows:
 the two sides, when the last sync committed and in which mode, and whether
@@ -71,7 +72,9 @@ would do now, for a person to read: first the device id and whether the sync
 would be a first run, recover an interrupted run, or see changed filters;
 then what a safety check would stop and the conflicts; then the number of
 files to copy and delete on each side; then every path, grouped by action,
-with its decision number and the reason in words.
+with its decision number and the reason in words. With one argument,
+NAME, status shows this for the pair stored under that name ('ferry pair'),
+with its stored flags; flags given here override them.
 
 status is a dry run: it lists both sides but changes nothing anywhere, not
 even the workdir, and takes no lock. The flags that shape the plan (--mode,
@@ -83,8 +86,11 @@ safety check would stop the sync (the plan is still shown), and otherwise
 the codes of ferry sync for the same errors (docs/exit-codes.md).`,
 		Example: statusExample,
 		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) != 0 && len(args) != 2 {
-				return usageErrorf(cmd.CommandPath(), "status takes no paths, or two, PATH1 and PATH2 (got %d)", len(args))
+			if len(args) == 1 && !validPairName(args[0]) {
+				return usageErrorf(cmd.CommandPath(), "status takes no paths, or two, PATH1 and PATH2, or a pair's NAME; %q is not a pair name: %s", args[0], pairNameRule)
+			}
+			if len(args) > 2 {
+				return usageErrorf(cmd.CommandPath(), "status takes no paths, or two, PATH1 and PATH2, or a pair's NAME (got %d)", len(args))
 			}
 			if len(args) == 0 {
 				var planFlag string
@@ -104,8 +110,13 @@ the codes of ferry sync for the same errors (docs/exit-codes.md).`,
 			if len(args) == 0 {
 				return f.runWorkdir(stdout, stderr)
 			}
-			return f.runPair(cmd.Context(), cmd.CommandPath(), args[0], args[1], stdout, stderr)
+			path1, path2, err := f.sync.pairPaths(cmd, args)
+			if err != nil {
+				return err
+			}
+			return f.runPair(cmd.Context(), cmd.CommandPath(), path1, path2, stdout, stderr)
 		},
+		ValidArgsFunction: f.sync.completeArgs,
 	}
 	fl := cmd.Flags()
 	fl.SortFlags = false

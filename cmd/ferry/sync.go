@@ -50,6 +50,8 @@ type syncFlags struct {
 	config          string
 	verbose         int
 	quiet           bool
+	json            bool          // --json: events on stdout instead of the report (jsonout.go)
+	sched           scheduleFlags // --every and --pairs-file (every.go, pairs.go)
 }
 
 const syncExample = `  ferry sync ~/vault remote:vault                  # both ways (the default)
@@ -58,7 +60,9 @@ const syncExample = `  ferry sync ~/vault remote:vault                  # both w
   ferry sync ~/vault remote:vault --exclude '.obsidian/**' --max-size 50M
   ferry sync ~/vault remote:vault --filters-file ~/vault-filters.txt
   ferry sync ~/vault remote:vault --force          # let through a run a safety check stopped
-  ferry sync ~/vault ":webdav,url='http://127.0.0.1:8080/dav',vendor=other:vault"`
+  ferry sync ~/vault ":webdav,url='http://127.0.0.1:8080/dav',vendor=other:vault"
+  ferry sync vault                                 # the pair stored as "vault" (ferry pair add)
+  ferry sync vault --every 5m                      # again and again, until Ctrl-C or SIGTERM`
 
 func newSyncCmd(stdout, stderr io.Writer, started *bool) *cobra.Command {
 	return (&syncFlags{}).command(stdout, stderr, started)
@@ -67,10 +71,12 @@ func newSyncCmd(stdout, stderr io.Writer, started *bool) *cobra.Command {
 // command returns the sync command, with its flags bound to f.
 func (f *syncFlags) command(stdout, stderr io.Writer, started *bool) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "sync PATH1 PATH2",
+		Use:   "sync PATH1 PATH2 | sync NAME",
 		Short: "Bring two folders in step",
 		Long: `Bring PATH1 and PATH2 in step. Each is a local path, a remote from
-rclone.conf (name:path), or an rclone connection string.
+rclone.conf (name:path), or an rclone connection string. With one
+argument, NAME, sync runs the pair stored under that name ('ferry pair
+add'), with its flags; flags given here override the stored ones.
 
 The first run of a pair is the union of both sides: files with the same
 content are recorded, files that differ become conflicts, nothing is
@@ -89,21 +95,21 @@ and, with --check-access, when the --check-filename files are missing on a
 side. --force lets the first two through. Changing the filters never needs
 --resync and never deletes anything.
 
+--every runs the sync again and again, one run at a time, until a signal
+stops it (with status 0). A failed run makes the next wait longer, up to an
+hour; a failure that needs you (exit status 2, 3, 7 or 11) ends the loop.
+
 Exit status: 0 on success, 2 for a usage error, 3 when a path is unusable
 (unknown remote, a file), 5 when retrying later may help (including another
 run holding the lock), 6 when some actions failed, 7 when the history needs
 attention, 11 when a safety check stopped the run (nothing was changed), 1
 otherwise, including an interrupted run (see docs/exit-codes.md).`,
-		Example: syncExample,
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) != 2 {
-				return usageErrorf(cmd.CommandPath(), "sync needs two paths, PATH1 and PATH2 (got %d)", len(args))
-			}
-			return nil
-		},
+		Example:           syncExample,
+		Args:              f.checkArgs,
+		ValidArgsFunction: f.completeArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			*started = true
-			return f.run(cmd.Context(), cmd.CommandPath(), args[0], args[1], stdout, stderr)
+			return f.runArgs(cmd, args, stdout, stderr)
 		},
 	}
 	fl := cmd.Flags()
@@ -154,8 +160,10 @@ func (f *syncFlags) addFlags(fl *pflag.FlagSet, keep func(name string) bool) {
 	all.DurationVar(&f.lockWait, "lock-wait", 0, "when another run of the pair holds the lock, wait this long for it (e.g. 10m) instead of failing at once")
 	all.DurationVar(&f.maxLock, "max-lock", 0, "a lock not renewed for this long is expired and taken over, for workdirs on shared disks; at least 2m (0: never expires)")
 	all.StringVar(&f.config, "config", "", "rclone config file (default: rclone's own, honouring RCLONE_CONFIG)")
+	f.addScheduleFlags(all) // --every, --pairs-file
 	all.CountVarP(&f.verbose, "verbose", "v", "list every action and log it to stderr (-v), with debug details (-vv)")
 	all.BoolVarP(&f.quiet, "quiet", "q", false, "print only errors: no summary, no success line")
+	all.BoolVar(&f.json, "json", false, "print one JSON object per event on stdout, ending with a summary, instead of the report (docs/json.md)")
 	all.VisitAll(func(flag *pflag.Flag) {
 		if keep == nil || keep(flag.Name) {
 			fl.AddFlag(flag)
@@ -284,12 +292,14 @@ func (f *syncFlags) lock(ctx context.Context, historyFile string, stderr io.Writ
 }
 
 // run does one sync: open both sides, run the engine, print the report.
-func (f *syncFlags) run(ctx context.Context, cmdPath, path1, path2 string, stdout, stderr io.Writer) error {
+func (f *syncFlags) run(ctx context.Context, cmdPath, path1, path2 string, stdout, stderr io.Writer) (err error) {
 	opts, err := f.options(cmdPath)
 	if err != nil {
 		return err
 	}
-	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: f.logLevel()}))
+	out := f.newOutput(stdout, stderr) // progress line or --json events (output.go)
+	defer func() { out.end(err) }()
+	logger := slog.New(slog.NewTextHandler(out.logOut, &slog.HandlerOptions{Level: f.logLevel()}))
 	opts.Logger = logger
 
 	workdir, err := f.workdirPath()
@@ -323,6 +333,7 @@ func (f *syncFlags) run(ctx context.Context, cmdPath, path1, path2 string, stdou
 	logger.Debug("starting", "path1", pair.Path1.String(), "path2", pair.Path2.String(),
 		"mode", opts.Mode.String(), "history", pair.HistoryFile, "device", opts.DeviceID)
 
+	out.started(pair.Path1.String(), pair.Path2.String(), &opts)
 	res, runErr := bisync.Run(ctx, pair, opts)
 	rep := report{
 		out:      stdout,
@@ -335,7 +346,7 @@ func (f *syncFlags) run(ctx context.Context, cmdPath, path1, path2 string, stdou
 		quiet:    f.quiet,
 		noDelete: opts.NoDelete,
 	}
-	return rep.print(res, runErr)
+	return out.report(rep, res, runErr)
 }
 
 // workdirPath is the absolute path of --workdir, or of the default workdir.
