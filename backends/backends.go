@@ -126,6 +126,15 @@ type Copier interface {
 	CopyFrom(ctx context.Context, src Replica, srcPath, dstPath string) (Entry, error)
 }
 
+// TempCleaner is implemented by replicas whose Put writes to a temporary
+// name first and renames it into place, which a process killed in between
+// leaves behind (List does not report it). RemoveStaleTemps removes the
+// temporary files the last List saw that are older than any upload still
+// in progress can be, and returns how many it removed.
+type TempCleaner interface {
+	RemoveStaleTemps(ctx context.Context) (removed int, err error)
+}
+
 // OpenedModTime is implemented by a reader from Replica.Open that learnt,
 // by opening the file, a modification time that the listing does not give
 // (Caps.ListModTime is false): S3 sends the time stored with an object in

@@ -105,9 +105,33 @@ func (e *engine) run(ctx context.Context, historyFile string) (*Result, error) {
 		return e.res, nil
 	}
 	if e.unchangedHistory(prev, pl, listings, carried) {
-		return e.res, e.commitUnchanged(files, start)
+		err = e.commitUnchanged(files, start)
+	} else {
+		err = e.transact(ctx, files, start, carried, pl, listings)
 	}
-	return e.res, e.transact(ctx, files, start, carried, pl, listings)
+	if err == nil {
+		e.removeStaleTemps(ctx)
+	}
+	return e.res, err
+}
+
+// removeStaleTemps has each side remove the temporary files of uploads
+// that killed runs left behind (backends.TempCleaner), once a run has
+// succeeded; failing to is a warning.
+func (e *engine) removeStaleTemps(ctx context.Context) {
+	for _, sd := range e.sides {
+		tc, ok := sd.r.(backends.TempCleaner)
+		if !ok {
+			continue
+		}
+		n, err := tc.RemoveStaleTemps(ctx)
+		if err != nil {
+			e.warn(fmt.Sprintf("removing the temporary files of interrupted uploads on path%d: %v", sd.n, err))
+		}
+		if n > 0 {
+			e.log.Info("removed the temporary files of interrupted uploads", "side", sd.n, "files", n)
+		}
+	}
 }
 
 // planned is a run's plan: the joined paths with their decisions, the

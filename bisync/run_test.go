@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -299,5 +300,47 @@ func TestMarkerReadAgain(t *testing.T) {
 	opts := bisync.DefaultOptions()
 	if _, err := bisync.Run(context.Background(), p, opts); !errors.Is(err, history.ErrNewerFormat) {
 		t.Errorf("run after a newer ferry marked path2: %v, want ErrNewerFormat", err)
+	}
+}
+
+// tempCleaning counts RemoveStaleTemps calls on a mem replica.
+type tempCleaning struct {
+	*mem.Replica
+	calls int
+	err   error
+}
+
+func (c *tempCleaning) RemoveStaleTemps(context.Context) (int, error) {
+	c.calls++
+	return 1, c.err
+}
+
+// TestStaleTempsRemovedAfterSuccess: each side is asked to remove the
+// temporary files of killed uploads once a run succeeded, changed
+// something or not; never by a dry run; and a failure to is a warning.
+func TestStaleTempsRemovedAfterSuccess(t *testing.T) {
+	r1, r2, p := newPair(t)
+	c1, c2 := &tempCleaning{Replica: r1}, &tempCleaning{Replica: r2, err: errors.New("server said no")}
+	p.Path1, p.Path2 = c1, c2
+	r1.WriteFile("a.md", []byte("a"), t0)
+	dry := bisync.DefaultOptions()
+	dry.DryRun = true
+	if _, err := bisync.Run(context.Background(), p, dry); err != nil {
+		t.Fatal(err)
+	}
+	if c1.calls+c2.calls != 0 {
+		t.Fatalf("a dry run removed temporary files: %d, %d calls", c1.calls, c2.calls)
+	}
+	for run := 1; run <= 2; run++ {
+		res, err := bisync.Run(context.Background(), p, bisync.DefaultOptions())
+		if err != nil {
+			t.Fatalf("run %d: %v", run, err)
+		}
+		if c1.calls != run || c2.calls != run {
+			t.Errorf("run %d: %d and %d calls, want %d each", run, c1.calls, c2.calls, run)
+		}
+		if !slices.ContainsFunc(res.Warnings, func(w string) bool { return strings.Contains(w, "server said no") }) {
+			t.Errorf("run %d: warnings %q, want path2's failure", run, res.Warnings)
+		}
 	}
 }

@@ -343,7 +343,7 @@ func (f *Filter) IncludeDir(dir string) bool {
 // rules of each include) written out and the rules cleared by "!" left out.
 func (f *Filter) String() string {
 	var b strings.Builder
-	b.WriteString("# always excluded: /" + MetaDir + "/, *.XXXXXXXX.partial, .*.ferry-XXXXXXXX.partial\n")
+	b.WriteString("# always excluded: /" + MetaDir + "/, *.XXXXXXXX.partial, .*.ferry-XXXXXXXXXXXXXXXX.partial\n")
 	if f == nil {
 		f = &Filter{minSize: -1, maxSize: -1}
 	}

@@ -190,6 +190,7 @@ func TestAlwaysExcluded(t *testing.T) {
 		".ferry", ".ferry/history", ".ferry/deletions/x",
 		"notes.md.1a2b3c4d.partial", "dir/notes.md.00000000.partial", "x.ffffffff.partial",
 		".notes.md.ferry-0123abcd.partial", "dir/..ferry-deadbeef.partial", ".ferry-01234567.partial",
+		".notes.md.ferry-6920a4b00123abcd.partial",
 	} {
 		for _, f := range []*Filter{f, nil} {
 			if f.Include(path, 1) {
@@ -201,6 +202,7 @@ func TestAlwaysExcluded(t *testing.T) {
 		"sub/.ferry/x", ".ferryx", "a.partial", "notes.partial", ".12345678.partial",
 		"a.1234567.partial", "a.123456789.partial", "a.1234567G.partial", "a.ABCDEF12.partial",
 		"a.12345678.partial.txt", ".a.ferry-0123abc.partial", "a.ferry-0123abcd.part",
+		".a.ferry-6920a4b00123abc.partial", ".a.ferry-6920a4b00123abcdX.partial", ".a.ferry-6920A4B00123abcd.partial",
 	} {
 		if !f.Include(path, 1) {
 			t.Errorf("Include(%q) = false, want true", path)
@@ -237,7 +239,7 @@ func TestIsTemporary(t *testing.T) {
 
 func TestStringAndFingerprint(t *testing.T) {
 	f := mustParse(t, Options{Include: []string{"/a/*.jpg"}, Exclude: []string{"tmp/"}, MinSize: "1k"})
-	want := `# always excluded: /.ferry/, *.XXXXXXXX.partial, .*.ferry-XXXXXXXX.partial
+	want := `# always excluded: /.ferry/, *.XXXXXXXX.partial, .*.ferry-XXXXXXXXXXXXXXXX.partial
 min size: 1024 bytes
 # file rules
 + /a/*.jpg

@@ -20,7 +20,8 @@ const (
 //     the source's fingerprint, written as fmt.Sprintf("%08x"), before the
 //     default --partial-suffix ".partial";
 //   - ferry's own temporary names (backends/rclonefs):
-//     ".<name>.ferry-<8 hex digits>.partial".
+//     ".<name>.ferry-<16 hex digits>.partial" (the time it was made and
+//     random bits), or 8 random hex digits from earlier versions.
 //
 // Other names ending in ".partial", such as "notes.partial", are ordinary
 // files.
@@ -32,10 +33,13 @@ func IsTemporary(name string) bool {
 	if !ok {
 		return false
 	}
-	// ferry: "." prefix, ".ferry-" and 8 hex digits.
+	// ferry: "." prefix, ".ferry-" and 16 or 8 hex digits.
 	if strings.HasPrefix(name, ".") {
-		if i := strings.LastIndex(rest, ferryInfix); i >= 0 && isLowerHex(rest[i+len(ferryInfix):]) {
-			return true
+		if i := strings.LastIndex(rest, ferryInfix); i >= 0 {
+			digits := rest[i+len(ferryInfix):]
+			if isLowerHex(digits) || len(digits) == 2*hexDigits && isLowerHex(digits[:hexDigits]) && isLowerHex(digits[hexDigits:]) {
+				return true
+			}
 		}
 	}
 	// rclone: something, ".", 8 hex digits.

@@ -10,10 +10,12 @@ import (
 	"path/filepath"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/ferry-sync/ferry/backends"
 	"github.com/rclone/rclone/fs"
 	"github.com/rclone/rclone/fs/accounting"
+	"github.com/rclone/rclone/fs/hash"
 	"github.com/rclone/rclone/fs/rc"
 	"github.com/rclone/rclone/fs/walk"
 )
@@ -21,12 +23,16 @@ import (
 // List reports every file and directory under the root, from as few
 // requests as the backend allows: one recursive listing (ListR: S3, B2,
 // Swift, ...) where it has one, else one listing per directory, several at
-// once (rclone's --checkers). Entries carry only what the listing gives
-// (see entryOf). Replicas without directories (Caps.Dirs false) report
-// files only. Temporary files of a Put in progress or interrupted by a
-// crash are not reported.
+// once (rclone's --checkers); for a local folder, ferry's own walk, which
+// reports the same in sorted order of Path (list_local.go). Entries carry
+// only what the listing gives (see entryOf). Replicas without directories
+// (Caps.Dirs false) report files only. Temporary files of a Put in
+// progress or interrupted by a crash are not reported.
 func (r *Replica) List(ctx context.Context, fn func(backends.Entry) error) error {
 	ctx = r.with(ctx)
+	r.stale.mu.Lock()
+	r.stale.names = nil
+	r.stale.mu.Unlock()
 	// The local backend reports some failures (a directory it may not
 	// read, an entry it cannot stat) only by logging them and counting
 	// them in the accounting stats, and lists the rest: a stats group of
@@ -42,6 +48,7 @@ func (r *Replica) List(ctx context.Context, fn func(backends.Entry) error) error
 			switch x := de.(type) {
 			case fs.Object:
 				if isTempName(path.Base(x.Remote())) {
+					r.sawTemp(x.Remote(), time.Now())
 					continue
 				}
 				e = r.entryOf(ctx, x)
@@ -63,7 +70,19 @@ func (r *Replica) List(ctx context.Context, fn func(backends.Entry) error) error
 	}
 
 	var err error
-	if r.f.Features().ListR != nil {
+	rootListed := false // the root exists: a missing directory is one under it
+	if r.local.usable(ctx) && r.listHash == hash.None {
+		// Local folders: ferry's own walk, which reports what the
+		// rclone walk below would, faster (list_local.go).
+		rootListed, err = r.local.list(ctx, r, func(e backends.Entry) error {
+			emitted++
+			if err := fn(e); err != nil {
+				fnErr = err
+				return err
+			}
+			return nil
+		})
+	} else if r.f.Features().ListR != nil {
 		listType := walk.ListObjects
 		if r.caps.Dirs {
 			listType = walk.ListAll
@@ -88,7 +107,7 @@ func (r *Replica) List(ctx context.Context, fn func(backends.Entry) error) error
 			err = fmt.Errorf("%d entries could not be listed; the last: %w", st.GetErrors(), st.GetLastError())
 		}
 	}
-	if errors.Is(err, fs.ErrorDirNotFound) && emitted == 0 {
+	if errors.Is(err, fs.ErrorDirNotFound) && emitted == 0 && !rootListed {
 		// The root does not exist (yet). A directory that vanished
 		// during the listing is an error: its parent was reported, so
 		// emitted > 0.
@@ -122,13 +141,15 @@ func (r *Replica) checkLocalRoot() error {
 	return err
 }
 
-// Temporary names are ".<name>.ferry-<8 hex>.partial", in the directory of
+// Temporary names are ".<name>.ferry-<16 hex>.partial", in the directory of
 // the file they will become (so that the final rename stays on one
-// filesystem).
+// filesystem); the hex digits are the time the file was made and random
+// bits (see tempName). Earlier versions wrote 8 random hex digits.
 const (
-	tempInfix  = ".ferry-"
-	tempSuffix = ".partial"
-	tempRand   = 8 // hex digits
+	tempInfix   = ".ferry-"
+	tempSuffix  = ".partial"
+	tempRand    = 8  // hex digits of the older form
+	tempStamped = 16 // hex digits: 8 of the time, 8 random
 )
 
 // isTempName reports whether a base name is one of Put's temporary names.
@@ -138,7 +159,7 @@ func isTempName(base string) bool {
 		return false
 	}
 	i := strings.LastIndex(rest, tempInfix)
-	if i < 0 || len(rest)-i-len(tempInfix) != tempRand {
+	if n := len(rest) - i - len(tempInfix); i < 0 || n != tempRand && n != tempStamped {
 		return false
 	}
 	for _, c := range rest[i+len(tempInfix):] {

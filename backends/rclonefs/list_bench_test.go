@@ -12,6 +12,8 @@ package rclonefs
 // benchmark writes (100,000 small files in a temporary folder), and
 // FERRY_BENCH_PROFILE a folder for CPU and heap profiles of the timed runs
 // of RunLocalNoChange100k (see watchHeap and scripts/bench/profile.sh).
+// FERRY_BENCH_WALK=1 lists through rclone's walk instead of the fast
+// listing of local folders (list_local.go), to compare the two.
 
 import (
 	"bytes"
@@ -55,10 +57,7 @@ func BenchmarkList100k(b *testing.B) {
 		dir = b.TempDir()
 		writeBenchTree(b, dir, 100_000)
 	}
-	r, err := Open(testCtx, dir)
-	if err != nil {
-		b.Fatal(err)
-	}
+	r := openBench(b, dir)
 	var files int
 	var before, after runtime.MemStats
 	runtime.GC()
@@ -85,6 +84,21 @@ func BenchmarkList100k(b *testing.B) {
 	b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/runs/float64(files), "alloc-B/file")
 }
 
+// openBench opens dir, for listing as FERRY_BENCH_WALK says.
+func openBench(b *testing.B, dir string) *Replica {
+	b.Helper()
+	r, err := Open(testCtx, dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if os.Getenv("FERRY_BENCH_WALK") != "" {
+		r.local = nil
+	} else if r.local == nil {
+		b.Fatal("no fast listing of a local folder")
+	}
+	return r
+}
+
 // BenchmarkRunLocalNoChange100k runs the engine over two local folders of
 // the same 100,000 files, synced once before the timer.
 func BenchmarkRunLocalNoChange100k(b *testing.B) {
@@ -94,13 +108,7 @@ func BenchmarkRunLocalNoChange100k(b *testing.B) {
 	writeBenchTree(b, one, n)
 	writeBenchTree(b, two, n)
 	var p bisync.Pair
-	var err error
-	if p.Path1, err = Open(testCtx, one); err != nil {
-		b.Fatal(err)
-	}
-	if p.Path2, err = Open(testCtx, two); err != nil {
-		b.Fatal(err)
-	}
+	p.Path1, p.Path2 = openBench(b, one), openBench(b, two)
 	p.HistoryFile = filepath.Join(dir, "pair.hist")
 	opts := bisync.DefaultOptions()
 	opts.DeviceID = "bench1"

@@ -2,7 +2,6 @@ package rclonefs
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -341,22 +340,6 @@ func (r *Replica) rename(ctx context.Context, o fs.Object, name string) (fs.Obje
 		return nil, fmt.Errorf("copied to %q but could not remove %q: %w", name, o.Remote(), err)
 	}
 	return copied, nil
-}
-
-// tempName returns a fresh temporary name in p's directory; see isTempName.
-func tempName(p string) string {
-	var b [tempRand / 2]byte
-	_, _ = rand.Read(b[:])
-	dir, base := path.Split(p)
-	// Keep the name within the 255 bytes most filesystems allow, cut
-	// between two characters.
-	if n := 100; len(base) > n {
-		for !utf8.RuneStart(base[n]) {
-			n--
-		}
-		base = base[:n]
-	}
-	return dir + "." + base + tempInfix + hex.EncodeToString(b[:]) + tempSuffix
 }
 
 // spoolToTemp copies in to a local temporary file, to learn its size for a

@@ -41,6 +41,11 @@ type Replica struct {
 	stamped   bool
 	writeMu   sync.Mutex
 	lastWrite time.Time
+	// stale are the old temporary files the last List saw (temps.go).
+	stale staleTemps
+	// local lists a local folder faster than rclone's walk; nil when
+	// List must use the walk (see newLocalLister).
+	local *localLister
 }
 
 var (
@@ -109,6 +114,7 @@ func Open(ctx context.Context, remote string) (*Replica, error) {
 	// and some servers (golang.org/x/net/webdav) do write in place.
 	r.partial = ft.Move != nil && (ft.PartialUploads || fs.Type(f) == "webdav")
 	r.renameByCopy = fs.Type(f) == "webdav" && ft.Copy != nil
+	r.local = newLocalLister(ctx, remote, f)
 	return r, nil
 }
 

@@ -507,7 +507,7 @@ func modeCarries(mode string, s int, del bool) bool {
 }
 
 // tempFile matches the temporary names of a Put in progress (rclonefs).
-var tempFile = regexp.MustCompile(`^\..*\.ferry-[0-9a-f]{8}\.partial$`)
+var tempFile = regexp.MustCompile(`^\..*\.ferry-([0-9a-f]{8}){1,2}\.partial$`)
 
 // files returns the synced files under dir, path -> content hash, leaving
 // out ferry's metaDir and the temporary files of an interrupted Put.
