@@ -229,6 +229,9 @@ func (e *engine) copy(ctx context.Context, from, to string, src int, srcEnt *bac
 		switch {
 		case err == nil:
 			copied = true
+			if e.opts.Moved != nil && got.Size > 0 {
+				e.opts.Moved(got.Size)
+			}
 		case !errors.Is(err, backends.ErrCannotCopy):
 			return history.Record{}, &OpError{Op: "copy", Side: d.n, Path: to, Err: err}
 		}
@@ -264,7 +267,11 @@ func (e *engine) stream(ctx context.Context, from, to string, src int, srcEnt *b
 		return backends.Entry{}, hs, &OpError{Op: "read", Side: s.n, Path: from, Err: err}
 	}
 	defer rc.Close()
-	hrS := newHashingReader(&steadySource{r: rc, ctx: ctx, side: s, ent: srcEnt, path: from}, s.hashKind)
+	var in io.Reader = rc
+	if e.opts.Moved != nil {
+		in = movedReader{r: rc, moved: e.opts.Moved}
+	}
+	hrS := newHashingReader(&steadySource{r: in, ctx: ctx, side: s, ent: srcEnt, path: from}, s.hashKind)
 	reader := io.Reader(hrS)
 	var hrD *hashingReader
 	if d.hashKind != s.hashKind {
@@ -337,6 +344,20 @@ func (s *steadySource) Read(p []byte) (int, error) {
 		}
 	}
 	return n, io.EOF
+}
+
+// movedReader tells Options.Moved of the bytes read through it.
+type movedReader struct {
+	r     io.Reader
+	moved func(int64)
+}
+
+func (m movedReader) Read(p []byte) (int, error) {
+	n, err := m.r.Read(p)
+	if n > 0 {
+		m.moved(int64(n))
+	}
+	return n, err
 }
 
 // transfer copies a file between two replicas without recording anything:

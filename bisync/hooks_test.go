@@ -3,6 +3,7 @@ package bisync_test
 import (
 	"reflect"
 	gosync "sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/ferry-sync/ferry/bisync"
@@ -52,5 +53,19 @@ func TestListedAndPlanned(t *testing.T) {
 	}
 	if progressBeforePlan {
 		t.Error("an action finished before Planned was called")
+	}
+}
+
+// TestMoved: Moved hears of every byte the copies move, as they move,
+// adding up to the bytes the run reports.
+func TestMoved(t *testing.T) {
+	r1, r2, p := newPair(t)
+	r1.WriteFile("a.md", []byte("aaaa"), t0)
+	r1.WriteFile("b/c.md", make([]byte, 100_000), t0)
+	r2.WriteFile("d.md", []byte("dd"), t0)
+	var moved atomic.Int64
+	res := sync(t, p, func(o *bisync.Options) { o.Moved = func(n int64) { moved.Add(n) } })
+	if got, want := moved.Load(), res.Bytes[0]+res.Bytes[1]; got != want || want != 100_006 {
+		t.Errorf("Moved heard of %d bytes, the run moved %d (want 100006)", got, want)
 	}
 }

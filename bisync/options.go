@@ -185,6 +185,12 @@ type Options struct {
 	// that the caller knows what Progress will report and how many bytes
 	// will travel.
 	Planned func(plan []Action)
+	// Moved, when set, is told of file content as it travels: the bytes a
+	// copy through ferry reads, as it reads them, and a server-side
+	// copy's size when it is done, so that a long transfer is seen to
+	// move. Copies run at once, so calls come concurrently; it must be
+	// quick.
+	Moved func(n int64)
 }
 
 // DefaultOptions are the options of a plain `ferry sync`.

@@ -39,9 +39,11 @@ type progress struct {
 	// Totals of the plan, and what of it is finished.
 	total, done, failed int
 	totalBytes          int64
-	doneBytes           int64
-	started             time.Time // when the plan was made: transfers start
-	stopped             bool
+	// moved counts the bytes copies moved so far (bisync.Options.Moved),
+	// written by the copies as they go.
+	moved   atomic.Int64
+	started time.Time // when the plan was made: transfers start
+	stopped bool
 
 	quit chan struct{}
 	wg   sync.WaitGroup
@@ -119,6 +121,13 @@ func (p *progress) hook(o *bisync.Options) {
 			prevPlanned(plan)
 		}
 	}
+	prevMoved := o.Moved
+	o.Moved = func(n int64) {
+		p.moved.Add(n)
+		if prevMoved != nil {
+			prevMoved(n)
+		}
+	}
 	o.Progress = func(a bisync.Action, err error) {
 		p.finished(a, err)
 		if prevProgress != nil {
@@ -150,8 +159,6 @@ func (p *progress) finished(a bisync.Action, err error) {
 	p.done++
 	if err != nil {
 		p.failed++
-	} else {
-		p.doneBytes += a.Size
 	}
 }
 
@@ -177,11 +184,14 @@ func (p *progress) status() string {
 		fmt.Fprintf(&b, " (%d failed)", p.failed)
 	}
 	if p.totalBytes > 0 {
-		fmt.Fprintf(&b, ", %s of %s", formatBytes(p.doneBytes), formatBytes(p.totalBytes))
+		// Bytes read by copies that then failed count too, as in
+		// rclone's own accounting; never more than the plan's total.
+		moved := min(p.moved.Load(), p.totalBytes)
+		fmt.Fprintf(&b, ", %s of %s", formatBytes(moved), formatBytes(p.totalBytes))
 		elapsed := p.now().Sub(p.started)
-		if p.doneBytes > 0 && elapsed > 0 {
-			rate := float64(p.doneBytes) / elapsed.Seconds()
-			left := time.Duration(float64(p.totalBytes-p.doneBytes) / rate * float64(time.Second))
+		if moved > 0 && elapsed > 0 {
+			rate := float64(moved) / elapsed.Seconds()
+			left := time.Duration(float64(p.totalBytes-moved) / rate * float64(time.Second))
 			fmt.Fprintf(&b, ", %s/s, %s left", formatBytes(int64(rate)), formatLeft(left))
 		}
 	}

@@ -50,7 +50,15 @@ func TestProgressLine(t *testing.T) {
 	if got, want := status(), "0/3 actions done, 0 bytes of 10.0 MiB"; got != want {
 		t.Errorf("planned: %q, want %q", got, want)
 	}
-	clock = clock.Add(2 * time.Second)
+	// Bytes show as they travel, before their copy is done.
+	clock = clock.Add(time.Second)
+	o.Moved(mib)
+	o.Moved(mib / 2)
+	if got, want := status(), "0/3 actions done, 1.5 MiB of 10.0 MiB, 1.5 MiB/s, 6s left"; got != want {
+		t.Errorf("moving: %q, want %q", got, want)
+	}
+	clock = clock.Add(time.Second)
+	o.Moved(4*mib - mib - mib/2)
 	o.Progress(bisync.Action{Path: "a", Op: bisync.OpCopy1to2, Size: 4 * mib}, nil)
 	o.Progress(bisync.Action{Path: "c", Op: bisync.OpDelete1}, errors.New("permission denied"))
 	if got, want := status(), "2/3 actions done (1 failed), 4.0 MiB of 10.0 MiB, 2.0 MiB/s, 3s left"; got != want {
