@@ -129,6 +129,21 @@ type wireScenario struct {
 	retry bool
 }
 
+// listingFaults returns a scenario's setup that makes one edit to sync,
+// then has f hit every listing request (PROPFIND, or S3's GET).
+func listingFaults(f testserver.Faults) func(w *wireWorld) testserver.Faults {
+	return func(w *wireWorld) testserver.Faults {
+		w.put(0, "notes/a.md", w.content("base a", 3000), time.Time{})
+		w.syncOK()
+		w.edit(0, "notes/a.md", w.content("a edit", 4000))
+		f.Methods = []string{"PROPFIND"}
+		if w.kind == testserver.S3 {
+			f.Methods = []string{"GET"}
+		}
+		return f
+	}
+}
+
 var wireScenarios = []wireScenario{
 	{
 		// Every answer to a listing request is cut part way, in its
@@ -136,32 +151,14 @@ var wireScenarios = []wireScenario{
 		// stops before changing anything, with a temporary error.
 		name:  "listing-cut",
 		retry: true,
-		setup: func(w *wireWorld) testserver.Faults {
-			w.put(0, "notes/a.md", w.content("base a", 3000), time.Time{})
-			w.syncOK()
-			w.edit(0, "notes/a.md", w.content("a edit", 4000))
-			method := "PROPFIND"
-			if w.kind == testserver.S3 {
-				method = "GET"
-			}
-			return testserver.Faults{Reset: 1, At: testserver.InResponse, CutWithin: 300, Methods: []string{method}}
-		},
+		setup: listingFaults(testserver.Faults{Reset: 1, At: testserver.InResponse, CutWithin: 300}),
 	},
 	{
 		// Every answer to a listing request is late past rclone's
 		// timeout, retries included: a temporary error, as above.
 		name:  "listing-timeout",
 		retry: true,
-		setup: func(w *wireWorld) testserver.Faults {
-			w.put(0, "notes/a.md", w.content("base a", 3000), time.Time{})
-			w.syncOK()
-			w.edit(0, "notes/a.md", w.content("a edit", 4000))
-			method := "PROPFIND"
-			if w.kind == testserver.S3 {
-				method = "GET"
-			}
-			return testserver.Faults{Stall: 1, StallFor: 2 * time.Second, At: testserver.BeforeResponse, Methods: []string{method}}
-		},
+		setup: listingFaults(testserver.Faults{Stall: 1, StallFor: 2 * time.Second, At: testserver.BeforeResponse}),
 	},
 	{
 		// An upload cut in the middle of its body: the server must not
