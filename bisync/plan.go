@@ -83,6 +83,11 @@ func (e *engine) join(l [2]listing, recs []history.Record, dirOK func(string) bo
 	// next one of recs, same is recs[:aliased] itself rather than a copy:
 	// a run over unchanged files allocates nothing for the next history.
 	aliased, copied := 0, false
+	// ent holds the entries of the path at hand, made from the compact
+	// records; an item that goes on to a decision gets copies of its own
+	// (in chunks), so that the unchanged paths allocate nothing.
+	var ent [2]backends.Entry
+	var chunk []backends.Entry
 	i, k, m := 0, 0, 0
 	for {
 		for m < len(recs) && recs[m].Dir {
@@ -93,21 +98,23 @@ func (e *engine) join(l [2]listing, recs []history.Record, dirOK func(string) bo
 		}
 		p := ""
 		if i < len(l1) {
-			p = l1[i].Path
+			p = l1[i].path
 		}
-		if k < len(l2) && (i == len(l1) || l2[k].Path < p) {
-			p = l2[k].Path
+		if k < len(l2) && (i == len(l1) || l2[k].path < p) {
+			p = l2[k].path
 		}
 		if m < len(recs) && ((i == len(l1) && k == len(l2)) || recs[m].Path < p) {
 			p = recs[m].Path
 		}
 		it := item{path: p}
-		if i < len(l1) && l1[i].Path == p {
-			it.e[0] = &l1[i]
+		if i < len(l1) && l1[i].path == p {
+			ent[0] = l[0].entry(&l1[i])
+			it.e[0] = &ent[0]
 			i++
 		}
-		if k < len(l2) && l2[k].Path == p {
-			it.e[1] = &l2[k]
+		if k < len(l2) && l2[k].path == p {
+			ent[1] = l[1].entry(&l2[k])
+			it.e[1] = &ent[1]
 			k++
 		}
 		if m < len(recs) && recs[m].Path == p {
@@ -150,6 +157,16 @@ func (e *engine) join(l [2]listing, recs []history.Record, dirOK func(string) bo
 			}
 			j.same = append(j.same, r)
 			continue
+		}
+		for s := range 2 {
+			if it.e[s] == nil {
+				continue
+			}
+			if len(chunk) == cap(chunk) {
+				chunk = make([]backends.Entry, 0, 256)
+			}
+			chunk = append(chunk, *it.e[s])
+			it.e[s] = &chunk[len(chunk)-1]
 		}
 		j.items = append(j.items, it)
 	}
@@ -545,6 +562,19 @@ func sortedEntries(l []backends.Entry, sd *side) error {
 	for i := 1; i < len(l); i++ {
 		if l[i].Path == l[i-1].Path {
 			return &OpError{Op: "list", Side: sd.n, Path: l[i].Path, Err: fmt.Errorf("listed twice")}
+		}
+	}
+	return nil
+}
+
+// sortedFiles is sortedEntries for the files of a listing.
+func sortedFiles(l []listedFile, sd *side) error {
+	if !slices.IsSortedFunc(l, compareFiles) {
+		slices.SortFunc(l, compareFiles)
+	}
+	for i := 1; i < len(l); i++ {
+		if l[i].path == l[i-1].path {
+			return &OpError{Op: "list", Side: sd.n, Path: l[i].path, Err: fmt.Errorf("listed twice")}
 		}
 	}
 	return nil

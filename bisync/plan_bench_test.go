@@ -43,7 +43,7 @@ func BenchmarkPlan100k(b *testing.B) {
 	if err != nil || prev == nil {
 		b.Fatalf("load the history: %v (%v)", err, prev)
 	}
-	listings, err := e.list(ctx, len(prev.Records))
+	listings, err := e.list(ctx, len(prev.Records), prev.Records)
 	if err != nil {
 		b.Fatal(err)
 	}

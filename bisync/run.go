@@ -74,7 +74,11 @@ func (e *engine) run(ctx context.Context, historyFile string) (*Result, error) {
 	if prev != nil {
 		hint = len(prev.Records)
 	}
-	listings, err := e.list(ctx, hint)
+	var prevRecs []history.Record
+	if prev != nil {
+		prevRecs = prev.Records
+	}
+	listings, err := e.list(ctx, hint, prevRecs)
 	if err != nil {
 		return nil, err
 	}
@@ -204,8 +208,12 @@ func validate(o *Options) error {
 // listing is one side's files and directories, each sorted by path, and
 // ferry's own files in the side's metadata folder, by path.
 type listing struct {
-	files, dirs []backends.Entry
-	meta        map[string]*backends.Entry
+	files []listedFile
+	dirs  []backends.Entry
+	meta  map[string]*backends.Entry
+	// odd are the files whose entries do not fit a listedFile, whole, by
+	// path; nil almost always.
+	odd map[string]backends.Entry
 }
 
 // list lists both sides at once. A listing error is an error, never an empty
@@ -214,15 +222,20 @@ type listing struct {
 // hint is the number of files each side is expected to hold (the history's):
 // the listings are sized for a little more up front, since growing a slice
 // of 100,000 entries step by step allocates it about five times over.
-func (e *engine) list(ctx context.Context, hint int) ([2]listing, error) {
+//
+// recs are the history's records, sorted by path: a listed file whose path
+// they hold keeps the record's string rather than its own (see internPaths),
+// so that a path the history knows is held once in memory, not three times.
+func (e *engine) list(ctx context.Context, hint int, recs []history.Record) ([2]listing, error) {
 	var out [2]listing
 	g, gctx := errgroup.WithContext(ctx)
 	for s := range 2 {
 		g.Go(func() error {
 			sd := e.sides[s]
 			var l listing
+			in := internPaths{recs: recs}
 			if hint > 0 {
-				l.files = make([]backends.Entry, 0, hint+hint/64+16)
+				l.files = make([]listedFile, 0, hint+hint/64+16)
 			}
 			err := sd.r.List(gctx, func(ent backends.Entry) error {
 				if ent.Path == metaFormat || ent.Path == metaDeletions {
@@ -237,7 +250,16 @@ func (e *engine) list(ctx context.Context, hint int) ([2]listing, error) {
 				if ent.Dir {
 					l.dirs = append(l.dirs, ent)
 				} else {
-					l.files = append(l.files, ent)
+					f, ok := compactFile(&ent)
+					f.path = in.path(f.path)
+					if !ok {
+						if l.odd == nil {
+							l.odd = map[string]backends.Entry{}
+						}
+						l.odd[ent.Path] = ent
+						f.mtime = oddEntry
+					}
+					l.files = append(l.files, f)
 					if e.opts.Listed != nil {
 						e.opts.Listed(sd.n, len(l.files), false)
 					}
@@ -250,7 +272,7 @@ func (e *engine) list(ctx context.Context, hint int) ([2]listing, error) {
 			if e.opts.Listed != nil {
 				e.opts.Listed(sd.n, len(l.files), true)
 			}
-			if err := sortedEntries(l.files, sd); err != nil {
+			if err := sortedFiles(l.files, sd); err != nil {
 				return err
 			}
 			if err := sortedEntries(l.dirs, sd); err != nil {
@@ -279,10 +301,11 @@ func (t *takenNames) has(p string) bool {
 		return true
 	}
 	for s := range 2 {
-		for _, l := range [][]backends.Entry{t.l[s].files, t.l[s].dirs} {
-			if _, ok := slices.BinarySearchFunc(l, p, func(e backends.Entry, p string) int { return strings.Compare(e.Path, p) }); ok {
-				return true
-			}
+		if _, ok := slices.BinarySearchFunc(t.l[s].files, p, func(f listedFile, p string) int { return strings.Compare(f.path, p) }); ok {
+			return true
+		}
+		if _, ok := slices.BinarySearchFunc(t.l[s].dirs, p, func(e backends.Entry, p string) int { return strings.Compare(e.Path, p) }); ok {
+			return true
 		}
 	}
 	i, ok := slices.BinarySearchFunc(t.recs, p, func(r history.Record, p string) int { return strings.Compare(r.Path, p) })
