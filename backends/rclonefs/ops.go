@@ -416,7 +416,14 @@ func (r *Replica) Move(ctx context.Context, from, to string) (backends.Entry, er
 	if unusualName(to) && fs.Type(r.f) != "local" {
 		if err := r.checkListed(ctx, to); err != nil {
 			// Put it back where it was, by the name the server did keep.
-			if _, berr := operations.Move(context.WithoutCancel(ctx), r.f, nil, from, moved); berr != nil {
+			back := context.WithoutCancel(ctx)
+			var berr error
+			if r.renameByCopy {
+				_, berr = r.rename(back, moved, from)
+			} else {
+				_, berr = operations.Move(back, r.f, nil, from, moved)
+			}
+			if berr != nil {
 				err = errors.Join(err, fmt.Errorf("moving it back to %q: %w", from, berr))
 			}
 			return backends.Entry{}, r.wrap("move", to, err)
