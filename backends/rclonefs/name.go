@@ -94,9 +94,8 @@ func secretName(name string) bool {
 	return false
 }
 
-// userName reports whether the option k holds a user name: one rclone
-// knows, marked sensitive and not a password, with "user" in its name.
-// Neither secretName nor a password.
+// userName reports whether the option k holds a user name: an option rclone
+// knows, not a password nor named like a secret, with "user" in its name.
 func userName(opt *fs.Option, k string) bool {
 	return opt != nil && !opt.IsPassword && !secretName(k) && strings.Contains(strings.ToLower(k), "user")
 }
