@@ -1,9 +1,11 @@
 package rclonefs
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	iofs "io/fs"
 	"maps"
 	"os"
@@ -11,10 +13,13 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/ferry-sync/ferry/backends"
 	"github.com/ferry-sync/ferry/backends/rclonefs/testserver"
 	"github.com/ferry-sync/ferry/bisync"
 	"github.com/ferry-sync/ferry/bisync/bisynctest"
+	"github.com/rclone/rclone/fs/object"
 )
 
 // awkwardNames are names a user's local folder may hold that a server may
@@ -178,4 +183,31 @@ func diskContents(t *testing.T, dir string) map[string]string {
 		t.Fatal(err)
 	}
 	return got
+}
+
+// TestS3HiddenNameNotOverwritten: a file another tool put on S3 under a name
+// the listing changes (a control character) is not overwritten, nor
+// removed, by a Put of that name: the Put fails before it writes.
+func TestS3HiddenNameNotOverwritten(t *testing.T) {
+	r := openServer(t, folder(testserver.Start(t, testserver.S3), "hidden"))
+	const name = "notes/ctl\x01.md"
+	other := []byte("written by another tool")
+	info := object.NewStaticObjectInfo(name, time.Now(), int64(len(other)), true, nil, nil)
+	if _, err := r.f.Put(r.with(testCtx), bytes.NewReader(other), info); err != nil {
+		t.Fatal(err)
+	}
+	mine := []byte("ferry's version")
+	_, err := r.Put(testCtx, name, bytes.NewReader(mine), backends.Entry{Size: int64(len(mine)), ModTime: time.Now()})
+	if !errors.Is(err, ErrNameNotKept) {
+		t.Fatalf("Put over a hidden file: %v, want ErrNameNotKept", err)
+	}
+	rc, err := r.Open(testCtx, name)
+	if err != nil {
+		t.Fatalf("the other tool's file is gone: %v", err)
+	}
+	defer rc.Close()
+	got, _ := io.ReadAll(rc)
+	if !bytes.Equal(got, other) {
+		t.Errorf("the other tool's file holds %q, want %q", got, other)
+	}
 }

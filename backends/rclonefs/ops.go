@@ -148,6 +148,9 @@ func (rd *reader) Close() error { return rd.r.wrap("close", rd.path, rd.rc.Close
 // not.
 func (r *Replica) Put(ctx context.Context, p string, in io.Reader, src backends.Entry) (backends.Entry, error) {
 	ctx = r.with(ctx)
+	if err := r.checkHidden(ctx, p); err != nil {
+		return backends.Entry{}, r.wrap("put", p, err)
+	}
 	in = ctxReader{ctx: ctx, r: in}
 	size := src.Size
 	if size < 0 && r.f.Features().PutStream == nil {
@@ -224,6 +227,21 @@ func unusualName(p string) bool {
 		}
 	}
 	return false
+}
+
+// checkHidden fails with ErrNameNotKept, before anything is written, when
+// an unusual name p already holds a file on a remote that the listing does
+// not show under p: another tool's file, which ferry has never seen under
+// its name and which a Put would overwrite and then remove. It costs one
+// request for an unusual name, and a listing when the file is there.
+func (r *Replica) checkHidden(ctx context.Context, p string) error {
+	if !unusualName(p) || fs.Type(r.f) == "local" {
+		return nil
+	}
+	if _, err := r.f.NewObject(ctx, p); err != nil {
+		return nil // not there (or not readable: the Put will say)
+	}
+	return r.checkListed(ctx, p)
 }
 
 // checkListed lists p's directory and fails with ErrNameNotKept when p is

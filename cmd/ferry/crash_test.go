@@ -513,13 +513,14 @@ var tempFile = regexp.MustCompile(`^\..*\.ferry-([0-9a-f]{8}){1,2}\.partial$`)
 // out ferry's metaDir and the temporary files of an interrupted Put.
 func (w *crashWorld) files(dir string) map[string]string {
 	w.t.Helper()
-	m, _ := w.scan(dir)
+	m, _ := scanTree(w.t, dir)
 	return m
 }
 
-// scan returns the files under dir and, apart, the temporary files.
-func (w *crashWorld) scan(dir string) (files map[string]string, temps []string) {
-	w.t.Helper()
+// scanTree returns the files under dir, path -> content hash, without
+// ferry's metaDir, and, apart, the temporary files of interrupted Puts.
+func scanTree(t *testing.T, dir string) (files map[string]string, temps []string) {
+	t.Helper()
 	files = map[string]string{}
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -545,7 +546,7 @@ func (w *crashWorld) scan(dir string) (files map[string]string, temps []string) 
 		return nil
 	})
 	if err != nil {
-		w.t.Fatal(err)
+		t.Fatal(err)
 	}
 	return files, temps
 }
@@ -598,7 +599,7 @@ func (w *crashWorld) check(o *crashOracle) {
 	var files [2]map[string]string
 	for s, dir := range []string{w.p1, w.p2} {
 		var temps []string
-		files[s], temps = w.scan(dir)
+		files[s], temps = scanTree(w.t, dir)
 		if len(temps) > 0 {
 			t.Logf("path%d keeps %d temporary file(s) of a killed transfer: %q", s+1, len(temps), temps)
 		}

@@ -27,7 +27,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"maps"
 	"math/rand/v2"
 	"os"
@@ -786,33 +785,7 @@ func (w *wireWorld) scanLocal() map[string]string {
 
 func (w *wireWorld) scanLocalAll() (files map[string]string, temps []string) {
 	w.t.Helper()
-	files = map[string]string{}
-	err := filepath.WalkDir(w.local, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(w.local, p)
-		rel = filepath.ToSlash(rel)
-		switch {
-		case d.IsDir() && rel == metaDir:
-			return filepath.SkipDir
-		case d.IsDir():
-			return nil
-		case tempFile.MatchString(d.Name()):
-			temps = append(temps, rel)
-			return nil
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		files[rel] = hashOf(b)
-		return nil
-	})
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	return files, temps
+	return scanTree(w.t, w.local)
 }
 
 // scanRemote returns the server's files as the test lists them directly,
