@@ -68,6 +68,13 @@ type Caps struct {
 	// Dirs reports that the replica stores directories (empty directories
 	// can exist); object stores usually do not.
 	Dirs bool
+	// ListSorted reports that List calls fn for the files (the entries
+	// that are not directories) in increasing order of Path, compared as
+	// strings.Compare does, each path once. The engine then joins a
+	// listing with the history as it arrives instead of holding all of it
+	// and sorting it. A replica that cannot promise it for every List
+	// leaves it false.
+	ListSorted bool
 }
 
 // Replica is one side of a sync. Implementations are safe for concurrent use.
@@ -78,7 +85,7 @@ type Replica interface {
 	// Caps reports the replica's capabilities.
 	Caps() Caps
 	// List calls fn once for every file and directory under the root, in
-	// no particular order, never concurrently. Replicas without Caps.Dirs
+	// no particular order unless Caps.ListSorted, never concurrently. Replicas without Caps.Dirs
 	// report the directories their files imply. An error from fn stops
 	// the listing and is returned. A root that does not exist lists
 	// nothing and returns nil; any other failure is an error, never an
