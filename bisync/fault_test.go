@@ -38,12 +38,16 @@ type faultCase struct {
 	// backup gives the destination side(s) a backup dir, a third replica
 	// whose calls are faulted too.
 	backup bool
+	// sorted makes both sides list in path order, so that the join takes
+	// the listings as they arrive.
+	sorted bool
 	opts   func(*bisync.Options)
 }
 
 var faultCases = []faultCase{
 	{name: "bidirectional", mode: bisync.Bidirectional},
 	{name: "bidirectional-server-side", mode: bisync.Bidirectional, space: true},
+	{name: "bidirectional-sorted-listings", mode: bisync.Bidirectional, sorted: true},
 	{name: "bidirectional-first-run", mode: bisync.Bidirectional, first: true},
 	{name: "bidirectional-resolve-newer", mode: bisync.Bidirectional, opts: func(o *bisync.Options) {
 		o.ConflictResolve = bisync.ResolveNewer
@@ -111,6 +115,10 @@ func newScenario(t *testing.T, c faultCase) *scenario {
 		sp := mem.NewSpace()
 		mo[0] = append(mo[0], mem.InSpace(sp))
 		mo[1] = append(mo[1], mem.InSpace(sp))
+	}
+	if c.sorted {
+		mo[0] = append(mo[0], mem.SortedList())
+		mo[1] = append(mo[1], mem.SortedList())
 	}
 	sc := &scenario{c: c, hist: filepath.Join(t.TempDir(), "pair.hist")}
 	sc.r[0], sc.r[1] = mem.New("one", mo[0]...), mem.New("two", mo[1]...)
@@ -668,30 +676,36 @@ func TestUnreadableTouchedFile(t *testing.T) {
 // TestListingFailureChangesNothing: a side that cannot be listed is an
 // error, never an empty side; nothing is changed and no journal is left.
 func TestListingFailureChangesNothing(t *testing.T) {
-	for s := range 2 {
-		t.Run(fmt.Sprintf("path%d", s+1), func(t *testing.T) {
-			sc := newScenario(t, faultCase{mode: bisync.Bidirectional})
-			before := readHist(t, sc.hist)
-			files := [2]map[string]string{filesOf(sc.r[0]), filesOf(sc.r[1])}
-			_, ws, err := sc.run(t.Context(), 1, s, faulty.Rule{On: faulty.List, Err: errors.New("connection reset")})
-			var oe *bisync.OpError
-			if !errors.As(err, &oe) || oe.Side != s+1 || oe.Op != "list" {
-				t.Fatalf("err = %v, want a list *OpError on path%d", err, s+1)
-			}
-			for i, w := range ws {
-				if n := w.Calls(faulty.Mutating); n != 0 {
-					t.Errorf("replica %d: %d changes after a failed listing", i, n)
-				}
-			}
-			if !maps.Equal(filesOf(sc.r[0]), files[0]) || !maps.Equal(filesOf(sc.r[1]), files[1]) {
-				t.Error("a side changed")
-			}
-			if !bytes.Equal(before, readHist(t, sc.hist)) {
-				t.Error("the history changed")
-			}
-			if _, err := os.Stat(strings.TrimSuffix(sc.hist, ".hist") + ".journal"); !errors.Is(err, os.ErrNotExist) {
-				t.Errorf("a journal was started: %v", err)
-			}
-		})
+	for _, sorted := range []bool{false, true} {
+		for s := range 2 {
+			t.Run(fmt.Sprintf("path%d/sorted=%v", s+1, sorted), func(t *testing.T) {
+				listingFailureChangesNothing(t, s, sorted)
+			})
+		}
+	}
+}
+
+func listingFailureChangesNothing(t *testing.T, s int, sorted bool) {
+	sc := newScenario(t, faultCase{mode: bisync.Bidirectional, sorted: sorted})
+	before := readHist(t, sc.hist)
+	files := [2]map[string]string{filesOf(sc.r[0]), filesOf(sc.r[1])}
+	_, ws, err := sc.run(t.Context(), 1, s, faulty.Rule{On: faulty.List, Err: errors.New("connection reset")})
+	var oe *bisync.OpError
+	if !errors.As(err, &oe) || oe.Side != s+1 || oe.Op != "list" {
+		t.Fatalf("err = %v, want a list *OpError on path%d", err, s+1)
+	}
+	for i, w := range ws {
+		if n := w.Calls(faulty.Mutating); n != 0 {
+			t.Errorf("replica %d: %d changes after a failed listing", i, n)
+		}
+	}
+	if !maps.Equal(filesOf(sc.r[0]), files[0]) || !maps.Equal(filesOf(sc.r[1]), files[1]) {
+		t.Error("a side changed")
+	}
+	if !bytes.Equal(before, readHist(t, sc.hist)) {
+		t.Error("the history changed")
+	}
+	if _, err := os.Stat(strings.TrimSuffix(sc.hist, ".hist") + ".journal"); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a journal was started: %v", err)
 	}
 }

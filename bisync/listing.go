@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cespare/xxhash/v2"
+
 	"github.com/ferry-sync/ferry/backends"
 	"github.com/ferry-sync/ferry/history"
 )
@@ -85,4 +87,58 @@ func (in *internPaths) path(p string) string {
 		return in.recs[in.next].Path
 	}
 	return p
+}
+
+// pathKey is what takenNames keeps of a listed file's path.
+func pathKey(p string) uint64 { return xxhash.Sum64String(p) }
+
+// fileCursor reads one side's files in path order for the join, from a
+// listing held whole or from batches a listing sends as it goes.
+type fileCursor struct {
+	cur backends.Entry
+	ok  bool // cur holds the next file; false at the end
+
+	// A listing held whole: the next file is l.files[i].
+	l *listing
+	i int
+
+	// A streamed listing: the next file is batch[bi]; a batch read is
+	// handed back on free for the listing to fill again.
+	in    <-chan []backends.Entry
+	free  chan<- []backends.Entry
+	batch []backends.Entry
+	bi    int
+}
+
+// wholeCursor reads the files of a listing held whole.
+func wholeCursor(l *listing) *fileCursor { return &fileCursor{l: l} }
+
+// next moves to the next file.
+func (c *fileCursor) next() {
+	if c.l != nil {
+		c.ok = c.i < len(c.l.files)
+		if c.ok {
+			c.cur = c.l.entry(&c.l.files[c.i])
+			c.i++
+		}
+		return
+	}
+	for c.bi == len(c.batch) {
+		if c.batch != nil {
+			select {
+			case c.free <- c.batch[:0]:
+			default:
+			}
+			c.batch = nil
+		}
+		b, more := <-c.in
+		if !more {
+			c.ok = false
+			return
+		}
+		c.batch, c.bi = b, 0
+	}
+	c.cur = c.batch[c.bi]
+	c.bi++
+	c.ok = true
 }

@@ -68,14 +68,16 @@ type joined struct {
 	access [2][]string
 }
 
-// join merges the two sorted listings and the sorted history, path by path,
-// leaves out the paths outside the filters and classifies the others. A
+// join merges the two sorted listings, read through their cursors, and the
+// sorted history, path by path, leaves out the paths outside the filters and classifies the others. A
 // path that leaves the filters thus leaves the history and is left alone on
 // both sides; a path that enters is new to both. The history's directory
 // records are left to planDirs.
-func (e *engine) join(l [2]listing, recs []history.Record, dirOK func(string) bool) *joined {
+func (e *engine) join(cur [2]*fileCursor, recs []history.Record, dirOK func(string) bool) *joined {
 	j := &joined{}
-	l1, l2 := l[0].files, l[1].files
+	c1, c2 := cur[0], cur[1]
+	c1.next()
+	c2.next()
 	// U,U is cell 2 in every mode; looked up rather than assumed.
 	unchanged, err := decide(e.opts.Mode, Unchanged, Unchanged)
 	skipSame := err == nil && unchanged.id == 2 && unchanged.op == OpNothing
@@ -83,39 +85,39 @@ func (e *engine) join(l [2]listing, recs []history.Record, dirOK func(string) bo
 	// next one of recs, same is recs[:aliased] itself rather than a copy:
 	// a run over unchanged files allocates nothing for the next history.
 	aliased, copied := 0, false
-	// ent holds the entries of the path at hand, made from the compact
-	// records; an item that goes on to a decision gets copies of its own
-	// (in chunks), so that the unchanged paths allocate nothing.
+	// ent holds the entries of the path at hand; an item that goes on to
+	// a decision gets copies of its own (in chunks), so that the unchanged
+	// paths allocate nothing.
 	var ent [2]backends.Entry
 	var chunk []backends.Entry
-	i, k, m := 0, 0, 0
+	m := 0
 	for {
 		for m < len(recs) && recs[m].Dir {
 			m++
 		}
-		if i == len(l1) && k == len(l2) && m == len(recs) {
+		if !c1.ok && !c2.ok && m == len(recs) {
 			break
 		}
 		p := ""
-		if i < len(l1) {
-			p = l1[i].path
+		if c1.ok {
+			p = c1.cur.Path
 		}
-		if k < len(l2) && (i == len(l1) || l2[k].path < p) {
-			p = l2[k].path
+		if c2.ok && (!c1.ok || c2.cur.Path < p) {
+			p = c2.cur.Path
 		}
-		if m < len(recs) && ((i == len(l1) && k == len(l2)) || recs[m].Path < p) {
+		if m < len(recs) && ((!c1.ok && !c2.ok) || recs[m].Path < p) {
 			p = recs[m].Path
 		}
 		it := item{path: p}
-		if i < len(l1) && l1[i].path == p {
-			ent[0] = l[0].entry(&l1[i])
+		if c1.ok && c1.cur.Path == p {
+			ent[0] = c1.cur
 			it.e[0] = &ent[0]
-			i++
+			c1.next()
 		}
-		if k < len(l2) && l2[k].path == p {
-			ent[1] = l[1].entry(&l2[k])
+		if c2.ok && c2.cur.Path == p {
+			ent[1] = c2.cur
 			it.e[1] = &ent[1]
-			k++
+			c2.next()
 		}
 		if m < len(recs) && recs[m].Path == p {
 			it.hist = &recs[m]

@@ -70,35 +70,41 @@ func (e *engine) run(ctx context.Context, historyFile string) (*Result, error) {
 		return nil, err
 	}
 	e.res.FirstRun = !committed
-	hint := 0
+	var recs []history.Record
+	var known [2]history.Fingerprint
 	if prev != nil {
-		hint = len(prev.Records)
-	}
-	var prevRecs []history.Record
-	if prev != nil {
-		prevRecs = prev.Records
-	}
-	listings, err := e.list(ctx, hint, prevRecs)
-	if err != nil {
-		return nil, err
+		recs = prev.Records
+		known = [2]history.Fingerprint{prev.Marker1, prev.Marker2}
 	}
 	// Deletion records speak for a pair that never committed a run; a
 	// resync is a union and deletes nothing, so it reads none.
-	var known [2]history.Fingerprint
-	if prev != nil {
-		known = [2]history.Fingerprint{prev.Marker1, prev.Marker2}
+	readTombs := !committed && !e.opts.Resync
+	dirOK := e.dirFilter()
+	var listings [2]listing
+	var j *joined
+	if !readTombs && e.sides[0].caps.ListSorted && e.sides[1].caps.ListSorted {
+		listings, j, err = e.listJoined(ctx, recs, dirOK)
+	} else {
+		listings, err = e.list(ctx, len(recs), recs)
 	}
-	if err := e.readMeta(ctx, listings, !committed && !e.opts.Resync, known); err != nil {
+	if err != nil {
 		return nil, err
 	}
-	var recs []history.Record
-	if prev != nil {
-		recs = prev.Records
+	if err := e.readMeta(ctx, listings, readTombs, known); err != nil {
+		return nil, err
+	}
+	if j == nil {
+		j = e.join([2]*fileCursor{wholeCursor(&listings[0]), wholeCursor(&listings[1])}, recs, dirOK)
+		for s := range listings {
+			// What the rest of the run needs of the files is in
+			// the join and the file keys.
+			listings[s].files, listings[s].odd = nil, nil
+		}
 	}
 	if prev != nil && prev.Filters != e.opts.Filter.Fingerprint() {
 		e.res.FiltersChanged = true
 	}
-	pl, err := e.plan(ctx, recs, listings)
+	pl, err := e.plan(ctx, j, recs, listings, dirOK)
 	if err != nil {
 		return nil, err
 	}
@@ -146,12 +152,11 @@ type planned struct {
 	unreadable []error
 }
 
-// plan joins the listings with the history's records, classifies and
-// decides every path in scope, and sets e.res.Plan. It reads file content
-// only where a decision needs it, and writes nothing.
-func (e *engine) plan(ctx context.Context, recs []history.Record, listings [2]listing) (*planned, error) {
-	dirOK := e.dirFilter()
-	pl := &planned{joined: e.join(listings, recs, dirOK)}
+// plan decides every path in scope that the join of the listings with the
+// history's records left, plans the directories, and sets e.res.Plan. It
+// reads file content only where a decision needs it, and writes nothing.
+func (e *engine) plan(ctx context.Context, j *joined, recs []history.Record, listings [2]listing, dirOK func(string) bool) (*planned, error) {
+	pl := &planned{joined: j}
 	items := pl.items
 	if err := e.hashPass(ctx, items); err != nil {
 		return nil, err
@@ -208,16 +213,67 @@ func validate(o *Options) error {
 // listing is one side's files and directories, each sorted by path, and
 // ferry's own files in the side's metadata folder, by path.
 type listing struct {
+	// files are the listed files, when the listing is held whole (see
+	// list); nil once the join has taken them, and for a listing joined
+	// as it arrived (listJoined).
 	files []listedFile
 	dirs  []backends.Entry
 	meta  map[string]*backends.Entry
 	// odd are the files whose entries do not fit a listedFile, whole, by
 	// path; nil almost always.
 	odd map[string]backends.Entry
+	// fileKeys are the hashes of the listed files' paths, sorted: all that
+	// is left of the files after the join, for takenNames.
+	fileKeys []uint64
 }
 
-// list lists both sides at once. A listing error is an error, never an empty
-// side.
+// listSide lists one side, keeping its directories, its metadata files and
+// the keys of its files in l, and handing every file (metadata files too)
+// to file, in the order the replica lists them.
+func (e *engine) listSide(ctx context.Context, sd *side, l *listing, file func(*backends.Entry) error) error {
+	n := 0
+	err := sd.r.List(ctx, func(ent backends.Entry) error {
+		if ent.Path == metaFormat || ent.Path == metaDeletions {
+			if l.meta == nil {
+				l.meta = map[string]*backends.Entry{}
+			}
+			// A copy: taking ent's own address would move every
+			// entry to the heap.
+			m := ent
+			l.meta[ent.Path] = &m
+		}
+		if ent.Dir {
+			l.dirs = append(l.dirs, ent)
+			return nil
+		}
+		if err := file(&ent); err != nil {
+			return err
+		}
+		l.fileKeys = append(l.fileKeys, pathKey(ent.Path))
+		n++
+		if e.opts.Listed != nil {
+			e.opts.Listed(sd.n, n, false)
+		}
+		return nil
+	})
+	if err != nil {
+		var opErr *OpError
+		if errors.As(err, &opErr) {
+			return err
+		}
+		return &OpError{Op: "list", Side: sd.n, Err: err}
+	}
+	if e.opts.Listed != nil {
+		e.opts.Listed(sd.n, n, true)
+	}
+	slices.Sort(l.fileKeys)
+	return sortedEntries(l.dirs, sd)
+}
+
+// list lists both sides at once and holds each listing whole, sorted: for
+// replicas that list in no particular order, and for a run that must read
+// the deletion records, which the listing finds, before it can join.
+// A listing error is an error, never an empty side.
 //
 // hint is the number of files each side is expected to hold (the history's):
 // the listings are sized for a little more up front, since growing a slice
@@ -232,64 +288,114 @@ func (e *engine) list(ctx context.Context, hint int, recs []history.Record) ([2]
 	for s := range 2 {
 		g.Go(func() error {
 			sd := e.sides[s]
-			var l listing
+			l := &out[s]
 			in := internPaths{recs: recs}
 			if hint > 0 {
 				l.files = make([]listedFile, 0, hint+hint/64+16)
+				l.fileKeys = make([]uint64, 0, hint+hint/64+16)
 			}
-			err := sd.r.List(gctx, func(ent backends.Entry) error {
-				if ent.Path == metaFormat || ent.Path == metaDeletions {
-					if l.meta == nil {
-						l.meta = map[string]*backends.Entry{}
+			err := e.listSide(gctx, sd, l, func(ent *backends.Entry) error {
+				f, ok := compactFile(ent)
+				f.path = in.path(f.path)
+				if !ok {
+					if l.odd == nil {
+						l.odd = map[string]backends.Entry{}
 					}
-					// A copy: taking ent's own address would move every
-					// entry to the heap.
-					m := ent
-					l.meta[ent.Path] = &m
+					l.odd[ent.Path] = *ent
+					f.mtime = oddEntry
 				}
-				if ent.Dir {
-					l.dirs = append(l.dirs, ent)
-				} else {
-					f, ok := compactFile(&ent)
-					f.path = in.path(f.path)
-					if !ok {
-						if l.odd == nil {
-							l.odd = map[string]backends.Entry{}
-						}
-						l.odd[ent.Path] = ent
-						f.mtime = oddEntry
-					}
-					l.files = append(l.files, f)
-					if e.opts.Listed != nil {
-						e.opts.Listed(sd.n, len(l.files), false)
-					}
-				}
+				l.files = append(l.files, f)
 				return nil
 			})
 			if err != nil {
-				return &OpError{Op: "list", Side: sd.n, Err: err}
-			}
-			if e.opts.Listed != nil {
-				e.opts.Listed(sd.n, len(l.files), true)
-			}
-			if err := sortedFiles(l.files, sd); err != nil {
 				return err
 			}
-			if err := sortedEntries(l.dirs, sd); err != nil {
-				return err
-			}
-			out[s] = l
-			return nil
+			return sortedFiles(l.files, sd)
 		})
 	}
 	return out, g.Wait()
 }
 
+// Streamed listings travel to the join in batches of this many files, at
+// most streamBatches of them in flight per side: enough to keep the
+// listing and the join busy at once, and a few hundred kilobytes.
+const (
+	streamBatch   = 512
+	streamBatches = 4
+)
+
+// listJoined lists both sides at once and joins the listings with the
+// history as they arrive, so that a listing is never held whole: both
+// replicas must list in path order (Caps.ListSorted), and the run must not
+// need the deletion records, which the join consults for paths the history
+// does not hold and which are only read once the listing has found them.
+// Listing errors come first: the join's result means nothing when a listing
+// failed, and is then dropped.
+func (e *engine) listJoined(ctx context.Context, recs []history.Record, dirOK func(string) bool) ([2]listing, *joined, error) {
+	var out [2]listing
+	var cur [2]*fileCursor
+	g, gctx := errgroup.WithContext(ctx)
+	for s := range 2 {
+		batches := make(chan []backends.Entry, streamBatches)
+		free := make(chan []backends.Entry, streamBatches+1)
+		cur[s] = &fileCursor{in: batches, free: free}
+		g.Go(func() error {
+			defer close(batches)
+			sd := e.sides[s]
+			var batch []backends.Entry
+			send := func() error {
+				select {
+				case batches <- batch:
+				case <-gctx.Done():
+					return gctx.Err()
+				}
+				select {
+				case batch = <-free:
+				default:
+					batch = make([]backends.Entry, 0, streamBatch)
+				}
+				return nil
+			}
+			prev, first := "", true
+			err := e.listSide(gctx, sd, &out[s], func(ent *backends.Entry) error {
+				// The join relies on the order; a replica that breaks
+				// its promise fails the run rather than the join
+				// taking a file for missing.
+				if !first && ent.Path <= prev {
+					why := "listed twice"
+					if ent.Path < prev {
+						why = fmt.Sprintf("listed after %q, out of the promised path order", prev)
+					}
+					return &OpError{Op: "list", Side: sd.n, Path: ent.Path, Err: errors.New(why)}
+				}
+				prev, first = ent.Path, false
+				if batch == nil {
+					batch = make([]backends.Entry, 0, streamBatch)
+				}
+				batch = append(batch, *ent)
+				if len(batch) == streamBatch {
+					return send()
+				}
+				return nil
+			})
+			if err == nil && len(batch) > 0 {
+				err = send()
+			}
+			return err
+		})
+	}
+	j := e.join(cur, recs, dirOK)
+	if err := g.Wait(); err != nil {
+		return out, nil, err
+	}
+	return out, j, nil
+}
+
 // takenNames tells whether a name is in use: listed on either side, as a
 // file or a directory, filtered or not, held by the history as a file, or
-// given to a conflict copy by this run. The listings and the records are
-// sorted, so a lookup is a binary search, and nothing is built unless a
-// conflict needs a name.
+// given to a conflict copy by this run. The listings' file keys, their
+// directories and the records are sorted, so a lookup is a binary search,
+// and nothing is built unless a conflict needs a name.
 type takenNames struct {
 	l     [2]listing
 	recs  []history.Record
@@ -300,8 +406,11 @@ func (t *takenNames) has(p string) bool {
 	if t.added[p] {
 		return true
 	}
+	key := pathKey(p)
 	for s := range 2 {
-		if _, ok := slices.BinarySearchFunc(t.l[s].files, p, func(f listedFile, p string) int { return strings.Compare(f.path, p) }); ok {
+		// Two paths may share a key; taking a free name for a used
+		// one only makes the conflict copy take another name.
+		if _, ok := slices.BinarySearch(t.l[s].fileKeys, key); ok {
 			return true
 		}
 		if _, ok := slices.BinarySearchFunc(t.l[s].dirs, p, func(e backends.Entry, p string) int { return strings.Compare(e.Path, p) }); ok {

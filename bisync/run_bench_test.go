@@ -23,9 +23,9 @@ import (
 // of n files (100 notes a folder, a few dozen bytes each: the engine never
 // reads them in a steady state), already synced once, and the options of
 // the runs that follow.
-func benchVaultPair(b *testing.B, n int) (bisync.Pair, bisync.Options) {
+func benchVaultPair(b *testing.B, n int, o ...mem.Option) (bisync.Pair, bisync.Options) {
 	b.Helper()
-	r1, r2 := mem.New("one"), mem.New("two")
+	r1, r2 := mem.New("one", o...), mem.New("two", o...)
 	base := time.Date(2024, 3, 1, 9, 0, 0, 0, time.UTC)
 	for i := range n {
 		p := fmt.Sprintf("Notes/area-%02d/topic-%04d/note %06d.md", i/10_000, i/100, i)
@@ -45,8 +45,8 @@ func benchVaultPair(b *testing.B, n int) (bisync.Pair, bisync.Options) {
 
 // runNoChange runs the pair over and over; nothing changed, so each run must
 // plan nothing. It reports time and allocated bytes per file.
-func runNoChange(b *testing.B, n int, dryRun bool) {
-	p, opts := benchVaultPair(b, n)
+func runNoChange(b *testing.B, n int, dryRun bool, o ...mem.Option) {
+	p, opts := benchVaultPair(b, n, o...)
 	opts.DryRun = dryRun
 	ctx := context.Background()
 	var before, after runtime.MemStats
@@ -74,6 +74,13 @@ func runNoChange(b *testing.B, n int, dryRun bool) {
 // sides, plan, journal, save the history, run log) over 100,000 unchanged
 // files.
 func BenchmarkRunNoChange100k(b *testing.B) { runNoChange(b, 100_000, false) }
+
+// BenchmarkRunNoChangeSorted100k is BenchmarkRunNoChange100k with replicas
+// that list in path order, so that the join takes the listings as they
+// arrive instead of holding and sorting them.
+func BenchmarkRunNoChangeSorted100k(b *testing.B) {
+	runNoChange(b, 100_000, false, mem.SortedList())
+}
 
 // BenchmarkDryRun100k is the same run up to the plan: load, list and plan,
 // no writes.

@@ -98,12 +98,14 @@ func (r *Replica) Caps() backends.Caps {
 		Hashes:          slices.Clone(r.cfg.hashes),
 		CaseInsensitive: r.cfg.caseInsensitive,
 		Dirs:            !r.cfg.noDirs,
+		ListSorted:      r.cfg.sortedList,
 	}
 }
 
 // List reports every file and directory, in Go's random map order so that
-// engine tests cannot come to depend on an order real replicas do not give.
-// fn is called without the lock held, so it may call the replica.
+// engine tests cannot come to depend on an order real replicas do not give,
+// or with SortedList the files in path order after the directories. fn is
+// called without the lock held, so it may call the replica.
 func (r *Replica) List(ctx context.Context, fn func(backends.Entry) error) error {
 	r.mu.Lock()
 	r.calls["List"]++
@@ -117,10 +119,14 @@ func (r *Replica) List(ctx context.Context, fn func(backends.Entry) error) error
 	for _, d := range r.dirs {
 		entries = append(entries, backends.Entry{Path: d.path, Dir: true})
 	}
+	dirs := len(entries)
 	for _, f := range r.files {
 		entries = append(entries, r.entry(f))
 	}
 	r.mu.Unlock()
+	if r.cfg.sortedList {
+		slices.SortFunc(entries[dirs:], func(a, b backends.Entry) int { return strings.Compare(a.Path, b.Path) })
+	}
 	for _, e := range entries {
 		if err := ctx.Err(); err != nil {
 			return err

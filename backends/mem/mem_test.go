@@ -26,6 +26,7 @@ func TestConformance(t *testing.T) {
 		{"ListHashMD5", []mem.Option{mem.ListHash("md5")}},
 		{"CaseInsensitive", []mem.Option{mem.CaseInsensitive()}},
 		{"NoDirs", []mem.Option{mem.NoDirs()}},
+		{"SortedList", []mem.Option{mem.SortedList()}},
 		{"NoModTimesNoHashes", []mem.Option{mem.Precision(0), mem.Hashes()}},
 		{"SharedSpace", []mem.Option{mem.InSpace(shared), mem.Hashes("sha1", "md5", "sha256"), mem.ListHash("sha1")}},
 	}

@@ -18,6 +18,7 @@ type config struct {
 	hashesSet       bool
 	caseInsensitive bool
 	noDirs          bool
+	sortedList      bool
 	clock           func() time.Time
 	space           *Space
 }
@@ -78,6 +79,13 @@ func CaseInsensitive() Option {
 // an object store's prefixes.
 func NoDirs() Option {
 	return func(c *config) { c.noDirs = true }
+}
+
+// SortedList makes List report the files in path order and Caps say so
+// (ListSorted), as ferry's own local listing does; directories still come
+// in no particular order, before the files.
+func SortedList() Option {
+	return func(c *config) { c.sortedList = true }
 }
 
 // Clock sets the replica's clock, used to stamp files whose modification

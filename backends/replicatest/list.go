@@ -73,3 +73,23 @@ func testListNotConcurrent(t *testing.T, r backends.Replica) {
 		t.Errorf("List reported %q, then %q", w, got)
 	}
 }
+
+// testListSortedOrder lists names whose path order differs from the order
+// of a walk that sorts each directory by name: "a.txt" sorts before "a/b"
+// ('.' < '/'), and "a!" and "a b" before both. list checks the order when
+// the replica promises it (Caps.ListSorted); any replica must list them all.
+func testListSortedOrder(t *testing.T, r backends.Replica) {
+	names := []string{
+		"a b.txt", "a!.txt", "a-b.txt", "a.txt", "a/b.txt", "a/c/d.txt",
+		"a0.txt", "ab/x.txt", "Z.txt", "b/a/z.txt", "b/a.txt", "b/a0/y.txt", "\u00e9.txt",
+	}
+	for _, n := range names {
+		put(t, r, n, []byte(n), baseTime)
+	}
+	got := slices.Sorted(maps.Keys(list(t, r)))
+	for _, n := range names {
+		if !slices.Contains(got, n) {
+			t.Errorf("List did not report %q; got %q", n, got)
+		}
+	}
+}

@@ -54,6 +54,7 @@ func Run(t *testing.T, newReplica func(t *testing.T) backends.Replica) {
 		{"ConcurrentPuts", testConcurrentPuts},
 		{"ListFnError", testListFnError},
 		{"ListNotConcurrent", testListNotConcurrent},
+		{"ListSortedOrder", testListSortedOrder},
 		{"CopyFromSelf", testCopyFromSelf},
 		{"CopyFromOther", func(t *testing.T, r backends.Replica) {
 			testCopyFromOther(t, newReplica(t), r)
@@ -118,9 +119,16 @@ func stat(t *testing.T, r backends.Replica, path string) backends.Entry {
 func list(t *testing.T, r backends.Replica) map[string]backends.Entry {
 	t.Helper()
 	m := make(map[string]backends.Entry)
+	sorted, lastFile := r.Caps().ListSorted, ""
 	err := r.List(t.Context(), func(e backends.Entry) error {
 		if e.Path == "." || !fs.ValidPath(e.Path) {
 			t.Errorf("List reported invalid path %q", e.Path)
+		}
+		if sorted && !e.Dir {
+			if lastFile != "" && e.Path <= lastFile {
+				t.Errorf("List reported file %q after %q, although Caps.ListSorted promises path order", e.Path, lastFile)
+			}
+			lastFile = e.Path
 		}
 		if _, dup := m[e.Path]; dup {
 			t.Errorf("List reported %q twice", e.Path)
