@@ -2,6 +2,7 @@ package history
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
@@ -283,11 +284,23 @@ func (d *decoder) group(recs []Record, n int) ([]Record, error) {
 			r.Two.ModTime = r.One.ModTime + unzigzag(time2[i2time])
 			i2time++
 		}
-		if r.One.Hash, ok = d.hash(f>>hashShift1&3, &cols[colHashLen1], &cols[colHash1]); !ok {
+		kind1, kind2 := f>>hashShift1&3, f>>hashShift2&3
+		hash1, ok := rawHash(kind1, &cols[colHashLen1], &cols[colHash1])
+		if !ok {
 			return nil, corrupt("record %d: bad hash for path1", d.index)
 		}
-		if r.Two.Hash, ok = d.hash(f>>hashShift2&3, &cols[colHashLen2], &cols[colHash2]); !ok {
+		hash2, ok := rawHash(kind2, &cols[colHashLen2], &cols[colHash2])
+		if !ok {
 			return nil, corrupt("record %d: bad hash for path2", d.index)
+		}
+		r.One.Hash = d.hashString(kind1, hash1)
+		// After a sync both sides usually hold the same content, and so
+		// the same hash when they hash alike: hold it once. For an md5
+		// that is 32 of the 195 bytes a record took.
+		if kind2 == kind1 && bytes.Equal(hash2, hash1) {
+			r.Two.Hash = r.One.Hash
+		} else {
+			r.Two.Hash = d.hashString(kind2, hash2)
 		}
 		recs = append(recs, r)
 		d.prevPath, d.prevTime = r.Path, r.One.ModTime
@@ -320,35 +333,41 @@ func hashMem(lens *cursor, kind byte) uint64 {
 	return n
 }
 
-// hash reads one hash of the given kind from its length and data columns.
-func (d *decoder) hash(kind byte, lens, data *cursor) (string, bool) {
+// rawHash reads one hash of the given kind from its length and data
+// columns, as stored: raw bytes for hashHex, the text for hashText.
+func rawHash(kind byte, lens, data *cursor) ([]byte, bool) {
 	if kind == hashNone {
-		return "", true
+		return nil, true
 	}
 	n, ok := lens.uvarint()
 	if !ok || n == 0 {
-		return "", false
+		return nil, false
 	}
 	if kind == hashHex && n > maxString/2 || n > maxString {
-		return "", false
+		return nil, false
 	}
-	b, ok := data.next(n)
-	if !ok {
-		return "", false
-	}
+	return data.next(n)
+}
+
+// hashString turns a hash read by rawHash into the string it stands for.
+func (d *decoder) hashString(kind byte, b []byte) string {
 	if kind == hashHex {
 		d.hex = hex.AppendEncode(d.hex[:0], b)
 		b = d.hex
 	}
-	return d.arena.concat("", b), true
+	return d.arena.concat("", b)
 }
 
 // Decoded strings share chunks of memory that start small and double up to
 // maxArenaChunk. Sharing saves an allocation per path and per hash; the cost
-// is that one string kept alive keeps its whole chunk alive.
+// is that one string kept alive keeps its whole chunk alive, and that the
+// last chunk is left half empty on average. That is why chunks stay small:
+// at 1 MiB the last one wasted 5 bytes per record of a history of 100,000,
+// at 64 KiB it wastes 0.3, and allocating 16 times as many chunks does not
+// show in the time to decode.
 const (
 	minArenaChunk = 4 << 10
-	maxArenaChunk = 1 << 20
+	maxArenaChunk = 64 << 10
 )
 
 // arena hands out strings backed by shared chunks. A strings.Builder never

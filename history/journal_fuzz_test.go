@@ -121,7 +121,7 @@ func FuzzReadRuns(f *testing.F) {
 		}
 		f.Add(body)
 	}
-	enc, err := runEncoder()
+	enc, err := newRunEncoder()
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -130,19 +130,18 @@ func FuzzReadRuns(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		checkRunsDecode(t, dec, data)
-		checkRunsDecode(t, dec, reseal(data))
+		checkRunsDecode(t, enc, dec, data)
+		checkRunsDecode(t, enc, dec, reseal(data))
 		body := appendFileHead(nil, runLogMagic, RunLogVersion)
-		checkRunsDecode(t, dec, appendFrame(body, kindRun, enc.EncodeAll(data, nil)))
+		checkRunsDecode(t, enc, dec, appendFrame(body, kindRun, enc.EncodeAll(data, nil)))
 	})
 }
 
-func checkRunsDecode(t *testing.T, dec *zstd.Decoder, data []byte) {
+func checkRunsDecode(t *testing.T, enc *zstd.Encoder, dec *zstd.Decoder, data []byte) {
 	runs, err := decodeRuns(data)
 	if err != nil {
 		wantDecodeError(t, err)
 	}
-	enc, _ := runEncoder()
 	for _, r := range runs {
 		body, err := encodeRunBody(&r)
 		if err != nil {

@@ -9,9 +9,12 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/klauspost/compress/zstd"
 )
 
 func testRun(i int) RunEntry {
@@ -196,6 +199,49 @@ func TestRunLogBigEntry(t *testing.T) {
 	}
 }
 
+// The run log's encoder takes what one entry needs, not megabytes: an entry
+// far over its window, like the actions of a first sync of 100,000 files,
+// still round-trips, and the encoder holds under 1 MiB after it (the shared
+// encoder it replaced held 6 MB).
+func TestRunEncoderMemory(t *testing.T) {
+	big := testRun(1)
+	big.Actions = nil
+	for i := range 100_000 {
+		big.Actions = append(big.Actions, LoggedAction{
+			Path: fmt.Sprintf("Archive/Topic %04d/alpha design %d.md", i/150, i), Decision: 3, Op: "copy 1->2", Reason: "new on path1",
+		})
+	}
+	dec, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(maxWindowSize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dec.Close()
+	for _, e := range []RunEntry{testRun(2), big} {
+		body, err := encodeRunBody(&e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := liveHeap()
+		enc, err := newRunEncoder()
+		if err != nil {
+			t.Fatal(err)
+		}
+		compressed := enc.EncodeAll(body, nil)
+		held := int64(liveHeap()) - int64(before) - int64(cap(compressed))
+		runtime.KeepAlive(enc)
+		runtime.KeepAlive(body) // counted in before
+		t.Logf("%d actions: %d bytes compress to %d; the encoder holds %d bytes", len(e.Actions), len(body), len(compressed), held)
+		if held > 1<<20 {
+			t.Errorf("%d actions: the encoder holds %d bytes, want under 1 MiB", len(e.Actions), held)
+		}
+		got, err := decodeRun(dec, compressed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkRuns(t, []RunEntry{got}, []RunEntry{e})
+	}
+}
+
 // A crash while appending tears the last entry: ReadRuns skips it without
 // complaint, and the next AppendRun cuts it off before appending.
 func TestRunLogTornTail(t *testing.T) {
@@ -305,7 +351,7 @@ func TestReadRunsMissing(t *testing.T) {
 }
 
 func TestReadRunsRefuses(t *testing.T) {
-	enc, err := runEncoder()
+	enc, err := newRunEncoder()
 	if err != nil {
 		t.Fatal(err)
 	}
