@@ -89,7 +89,8 @@ func (in *internPaths) path(p string) string {
 	return p
 }
 
-// pathKey is what takenNames keeps of a listed file's path.
+// pathKey is what takenNames keeps of the path of a listed file outside
+// the filters.
 func pathKey(p string) uint64 { return xxhash.Sum64String(p) }
 
 // fileCursor reads one side's files in path order for the join, from a

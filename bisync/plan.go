@@ -66,6 +66,9 @@ type joined struct {
 	files [2]int
 	// access are the --check-access sentinel files in scope on each side.
 	access [2][]string
+	// outOfScope are the pathKeys of the listed files outside the filters,
+	// sorted: names in use, for takenNames.
+	outOfScope []uint64
 }
 
 // join merges the two sorted listings, read through their cursors, and the
@@ -131,6 +134,9 @@ func (e *engine) join(cur [2]*fileCursor, recs []history.Record, dirOK func(stri
 			}
 		}
 		if !e.inScope(&it, dirOK) {
+			if it.e[0] != nil || it.e[1] != nil {
+				j.outOfScope = append(j.outOfScope, pathKey(p))
+			}
 			continue
 		}
 		if it.hist != nil {
@@ -175,6 +181,7 @@ func (e *engine) join(cur [2]*fileCursor, recs []history.Record, dirOK func(stri
 	if !copied {
 		j.same = recs[:aliased:aliased]
 	}
+	slices.Sort(j.outOfScope)
 	return j
 }
 

@@ -162,7 +162,7 @@ func (e *engine) plan(ctx context.Context, j *joined, recs []history.Record, lis
 		return nil, err
 	}
 	// Conflict copies must not land on any name in use, filtered or not.
-	taken := &takenNames{l: listings, recs: recs}
+	taken := &takenNames{items: items, recs: recs, dirs: [2][]backends.Entry{listings[0].dirs, listings[1].dirs}, outOfScope: pl.outOfScope}
 	if err := e.decideAll(ctx, items, pl.same, taken); err != nil {
 		return nil, err
 	}
@@ -222,14 +222,11 @@ type listing struct {
 	// odd are the files whose entries do not fit a listedFile, whole, by
 	// path; nil almost always.
 	odd map[string]backends.Entry
-	// fileKeys are the hashes of the listed files' paths, sorted: all that
-	// is left of the files after the join, for takenNames.
-	fileKeys []uint64
 }
 
-// listSide lists one side, keeping its directories, its metadata files and
-// the keys of its files in l, and handing every file (metadata files too)
-// to file, in the order the replica lists them.
+// listSide lists one side, keeping its directories and its metadata files
+// in l, and handing every file (metadata files too) to file, in the order
+// the replica lists them.
 func (e *engine) listSide(ctx context.Context, sd *side, l *listing, file func(*backends.Entry) error) error {
 	n := 0
 	err := sd.r.List(ctx, func(ent backends.Entry) error {
@@ -249,7 +246,6 @@ func (e *engine) listSide(ctx context.Context, sd *side, l *listing, file func(*
 		if err := file(&ent); err != nil {
 			return err
 		}
-		l.fileKeys = append(l.fileKeys, pathKey(ent.Path))
 		n++
 		if e.opts.Listed != nil {
 			e.opts.Listed(sd.n, n, false)
@@ -266,7 +262,6 @@ func (e *engine) listSide(ctx context.Context, sd *side, l *listing, file func(*
 	if e.opts.Listed != nil {
 		e.opts.Listed(sd.n, n, true)
 	}
-	slices.Sort(l.fileKeys)
 	return sortedEntries(l.dirs, sd)
 }
 
@@ -292,7 +287,6 @@ func (e *engine) list(ctx context.Context, hint int, recs []history.Record) ([2]
 			in := internPaths{recs: recs}
 			if hint > 0 {
 				l.files = make([]listedFile, 0, hint+hint/64+16)
-				l.fileKeys = make([]uint64, 0, hint+hint/64+16)
 			}
 			err := e.listSide(gctx, sd, l, func(ent *backends.Entry) error {
 				f, ok := compactFile(ent)
@@ -393,29 +387,37 @@ func (e *engine) listJoined(ctx context.Context, recs []history.Record, dirOK fu
 
 // takenNames tells whether a name is in use: listed on either side, as a
 // file or a directory, filtered or not, held by the history as a file, or
-// given to a conflict copy by this run. The listings' file keys, their
-// directories and the records are sorted, so a lookup is a binary search,
-// and nothing is built unless a conflict needs a name.
+// given to a conflict copy by this run. A listed file is in the join's
+// items, among the history's records (every path unchanged on both sides
+// is), or among the files the join left out of scope, so the listings need
+// not be kept whole for it. All of these are sorted, so a lookup is a
+// binary search, and nothing is built unless a conflict needs a name.
 type takenNames struct {
-	l     [2]listing
+	items []item // every path in scope that needs a decision
 	recs  []history.Record
-	added map[string]bool
+	dirs  [2][]backends.Entry
+	// outOfScope are pathKeys of the listed files outside the filters.
+	outOfScope []uint64
+	added      map[string]bool
 }
 
 func (t *takenNames) has(p string) bool {
 	if t.added[p] {
 		return true
 	}
-	key := pathKey(p)
+	// An item's path is listed on a side or held by the history.
+	if _, ok := slices.BinarySearchFunc(t.items, p, func(it item, p string) int { return strings.Compare(it.path, p) }); ok {
+		return true
+	}
 	for s := range 2 {
-		// Two paths may share a key; taking a free name for a used
-		// one only makes the conflict copy take another name.
-		if _, ok := slices.BinarySearch(t.l[s].fileKeys, key); ok {
+		if _, ok := slices.BinarySearchFunc(t.dirs[s], p, func(e backends.Entry, p string) int { return strings.Compare(e.Path, p) }); ok {
 			return true
 		}
-		if _, ok := slices.BinarySearchFunc(t.l[s].dirs, p, func(e backends.Entry, p string) int { return strings.Compare(e.Path, p) }); ok {
-			return true
-		}
+	}
+	// Two paths may share a key; taking a free name for a used one only
+	// makes the conflict copy take another name.
+	if _, ok := slices.BinarySearch(t.outOfScope, pathKey(p)); ok {
+		return true
 	}
 	i, ok := slices.BinarySearchFunc(t.recs, p, func(r history.Record, p string) int { return strings.Compare(r.Path, p) })
 	return ok && !t.recs[i].Dir

@@ -17,6 +17,7 @@ import (
 	"github.com/ferry-sync/ferry/backends"
 	"github.com/ferry-sync/ferry/backends/mem"
 	"github.com/ferry-sync/ferry/bisync"
+	"github.com/ferry-sync/ferry/filters"
 )
 
 // The join takes the listings as they arrive when both replicas list in path
@@ -212,23 +213,49 @@ func TestStreamedListingOutOfOrder(t *testing.T) {
 }
 
 // TestStreamedConflictCopyNeverOverwrites: the names in use that a conflict
-// copy must avoid are known from the listings the join took as they came.
+// copy must avoid are known without the listings held whole: a file new on
+// one side (an item of the join), one in sync on both (a history record),
+// and one outside the filters (kept as a key by the join).
 func TestStreamedConflictCopyNeverOverwrites(t *testing.T) {
-	r1, r2, p := newSortedPair(t)
-	r1.WriteFile("a.md", []byte("base"), t0)
-	sync(t, p, nil)
 	taken := "a.conflict1-20261122-210500-dev001.md"
-	r2.WriteFile(taken, []byte("precious, already there"), t0)
-	r1.WriteFile("a.md", []byte("one"), t0.Add(time.Hour))
-	r2.WriteFile("a.md", []byte("two"), t0.Add(2*time.Hour))
-	sync(t, p, nil)
-	for _, r := range []*mem.Replica{r1, r2} {
-		if got, _ := r.ReadFile(taken); string(got) != "precious, already there" {
-			t.Errorf("%s: the file already there was overwritten: %q", r, got)
-		}
-		if got, _ := r.ReadFile("a.conflict1-20261122-210500-dev001-2.md"); string(got) != "one" {
-			t.Errorf("%s: path1's version is not at the next free conflict name: %q", r, got)
-		}
+	cases := []struct {
+		name   string
+		before bool // taken exists before the first sync, on path1
+		filter bool // taken is outside the filters
+	}{
+		{name: "new-on-path2"},
+		{name: "in-sync", before: true},
+		{name: "filtered", filter: true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r1, r2, p := newSortedPair(t)
+			var edit func(*bisync.Options)
+			if c.filter {
+				f, err := filters.Parse(filters.Options{Exclude: []string{"*.conflict1-*"}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				edit = func(o *bisync.Options) { o.Filter = f }
+			}
+			r1.WriteFile("a.md", []byte("base"), t0)
+			if c.before {
+				r1.WriteFile(taken, []byte("precious, already there"), t0)
+			}
+			sync(t, p, edit)
+			if !c.before {
+				r2.WriteFile(taken, []byte("precious, already there"), t0)
+			}
+			r1.WriteFile("a.md", []byte("one"), t0.Add(time.Hour))
+			r2.WriteFile("a.md", []byte("two"), t0.Add(2*time.Hour))
+			sync(t, p, edit)
+			if got, _ := r2.ReadFile(taken); string(got) != "precious, already there" {
+				t.Errorf("the file already there was overwritten: %q", got)
+			}
+			if got, _ := r2.ReadFile("a.conflict1-20261122-210500-dev001-2.md"); string(got) != "one" {
+				t.Errorf("path1's version is not at the next free conflict name: %q", got)
+			}
+		})
 	}
 }
 
