@@ -20,9 +20,10 @@
 // logger.
 //
 // A local folder is listed by the package's own walk (list_local.go): it
-// reports exactly what rclone's walk of the local backend would, at a
-// fraction of the cost, and leaves to rclone the options it does not
-// reproduce (-L, --links, ...) and the platforms other than Linux.
+// reports what rclone's walk of the local backend would, at a fraction of
+// the cost and in path order (Caps.ListSorted), and leaves to rclone the
+// options it does not reproduce (-L, --links, ...) and the platforms other
+// than Linux.
 //
 // What it deliberately does not do: cache Fs values (rclone's fs/cache),
 // apply rclone's filters, or retry whole operations (the engine decides

@@ -15,7 +15,6 @@ import (
 	"github.com/ferry-sync/ferry/backends"
 	"github.com/rclone/rclone/fs"
 	"github.com/rclone/rclone/fs/accounting"
-	"github.com/rclone/rclone/fs/hash"
 	"github.com/rclone/rclone/fs/rc"
 	"github.com/rclone/rclone/fs/walk"
 )
@@ -24,10 +23,11 @@ import (
 // requests as the backend allows: one recursive listing (ListR: S3, B2,
 // Swift, ...) where it has one, else one listing per directory, several at
 // once (rclone's --checkers); for a local folder, ferry's own walk, which
-// reports the same in sorted order of Path (list_local.go). Entries carry
-// only what the listing gives (see entryOf). Replicas without directories
-// (Caps.Dirs false) report files only. Temporary files of a Put in
-// progress or interrupted by a crash are not reported.
+// reports the same in sorted order of Path (list_local.go): Caps.ListSorted
+// says which. Entries carry only what the listing gives (see entryOf).
+// Replicas without directories (Caps.Dirs false) report files only.
+// Temporary files of a Put in progress or interrupted by a crash are not
+// reported.
 func (r *Replica) List(ctx context.Context, fn func(backends.Entry) error) error {
 	ctx = r.with(ctx)
 	r.stale.mu.Lock()
@@ -71,9 +71,9 @@ func (r *Replica) List(ctx context.Context, fn func(backends.Entry) error) error
 
 	var err error
 	rootListed := false // the root exists: a missing directory is one under it
-	if r.local.usable(ctx) && r.listHash == hash.None {
+	if r.local != nil {
 		// Local folders: ferry's own walk, which reports what the
-		// rclone walk below would, faster (list_local.go).
+		// rclone walk below would, faster and sorted (list_local.go).
 		rootListed, err = r.local.list(ctx, r, func(e backends.Entry) error {
 			emitted++
 			if err := fn(e); err != nil {

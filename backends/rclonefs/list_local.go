@@ -18,17 +18,27 @@ package rclonefs
 // to the rclone walk: see newLocalLister. The equivalence tests in
 // list_local_test.go compare both on trees built to hit every case.
 //
-// Unlike the walk, it reports the tree in sorted order of Path (each
-// directory's entries sorted, each subtree where its "dir/" prefix sorts),
-// which costs a sort of each directory and lets the engine's sort of the
-// whole listing find it sorted.
+// Unlike the walk, it reports the files in increasing order of Path, each
+// once (each directory's entries sorted, each subtree where its "dir/"
+// prefix sorts), which costs a sort of each directory and lets the engine
+// join the listing with the history as it arrives (Caps.ListSorted). The
+// one failure the walk does not have follows from that: two names in one
+// directory that the encoding (or unicode normalization) maps to one path
+// end the listing, where the walk reports the path twice (and the subtree
+// of such a directory twice, which no order could keep sorted).
+//
+// Workers read directories ahead of the caller, but only about maxAhead
+// entries ahead: once the engine streams a listing, what is read and not
+// yet reported is most of the memory the listing costs.
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -49,6 +59,8 @@ type localLister struct {
 	f      fs.Fs  // for log lines, which rclone attributes to the Fs
 	osRoot string // the root as the local backend uses it (an OS path)
 	enc    encoder.MultiEncoder
+	// maxAhead bounds the read-ahead: see localWalk.ahead.
+	maxAhead int
 	// Options of the local backend that change what a listing reports
 	// or logs; every other one is at its default or has no effect on a
 	// listing (see newLocalLister).
@@ -60,12 +72,14 @@ type localLister struct {
 // backend itself (an alias or crypt of a local path is not), the platform
 // has no fast listing, or one of its options changes a listing in a way
 // localLister does not reproduce (-L/--copy-links, -l/--links, a time type
-// other than mtime, an encoding other than the default). The options are
-// read as rclone's NewFs reads them for remote: connection string, the
+// other than mtime, an encoding other than the default), or rclone's
+// filters are active in ctx (ferry never sets them, but RCLONE_* variables
+// can; the Replica keeps ctx's filters for its later calls). The options
+// are read as rclone's NewFs reads them for remote: connection string, the
 // remote's RCLONE_CONFIG_* variables, RCLONE_LOCAL_* variables, the
 // config file, defaults.
 func newLocalLister(ctx context.Context, remote string, f fs.Fs) *localLister {
-	if !localListSupported {
+	if !localListSupported || !filter.GetConfig(ctx).InActive() {
 		return nil
 	}
 	if _, ok := f.(*local.Fs); !ok {
@@ -105,6 +119,7 @@ func newLocalLister(ctx context.Context, remote string, f fs.Fs) *localLister {
 		f:             f,
 		osRoot:        osRoot,
 		enc:           opt.Enc,
+		maxAhead:      maxAhead,
 		utfNorm:       opt.UTFNorm,
 		oneFileSystem: opt.OneFileSystem,
 		skipLinks:     opt.SkipSymlinks,
@@ -133,12 +148,10 @@ func localRoot(fsPath string, enc encoder.MultiEncoder, root string) (string, bo
 	return osRoot, true
 }
 
-// usable reports whether a listing with ctx may take the fast path: rclone's
-// filters, which ferry never sets, could make the walk list differently
-// (--files-from with --no-traverse).
-func (l *localLister) usable(ctx context.Context) bool {
-	return l != nil && filter.GetConfig(ctx).InActive()
-}
+// maxAhead bounds how far a listing reads ahead of the caller, in entries
+// (see localWalk.ahead): thousands, to keep the workers busy while the
+// caller catches up, and at about 150 bytes each, well under a megabyte.
+const maxAhead = 4096
 
 // dirNode is one directory of a listing: read by a worker, then reported
 // by the caller's goroutine.
@@ -146,10 +159,14 @@ type dirNode struct {
 	remote string // the directory as the walk names it, "" for the root
 	osPath string // where the local backend reads it
 	done   chan struct{}
+	taken  bool // a worker has it (guarded by localWalk.mu)
 	// Set before done is closed:
 	entries []backends.Entry // files and directories, sorted by Path
 	subdirs []*dirNode       // sorted by remote+"/"
 }
+
+// held is what n counts for in localWalk.ahead once read.
+func (n *dirNode) held() int { return len(n.entries) + len(n.subdirs) }
 
 // localWalk is one listing in progress.
 type localWalk struct {
@@ -158,9 +175,22 @@ type localWalk struct {
 	ctx     context.Context // cancelled when the listing ends
 	rootDev uint64          // the root's device, for --one-file-system
 
-	mu      sync.Mutex
-	cond    *sync.Cond
-	todo    []*dirNode // a stack: children of the last directory read on top
+	mu   sync.Mutex
+	cond *sync.Cond // for workers: todo grew, ahead fell, want was set, or closed
+	// todo is a stack, the children of the last directory read on top:
+	// roughly the order the caller reports them in. A directory taken
+	// out of turn (want) stays in it, taken, until it is popped.
+	todo []*dirNode
+	// ahead is what the directories read and not yet reached by the
+	// caller hold (dirNode.held): the read-ahead. Workers take no
+	// directory from todo while it is l.maxAhead or more; one that took
+	// a directory below it may still end above it, by a directory.
+	ahead int
+	// want is the directory the caller waits for. Workers take it
+	// first, whatever the read-ahead: the caller reports nothing more
+	// until it is read, so waiting for the read-ahead to fall would be
+	// waiting for ever.
+	want    *dirNode
 	closed  bool
 	failed  chan struct{} // closed with err set, on the first failure
 	err     error
@@ -216,18 +246,10 @@ const devUnset = 0xdeadbeefcafebabe
 func (w *localWalk) work() {
 	rd := newDirReader()
 	for {
-		w.mu.Lock()
-		for len(w.todo) == 0 && !w.closed {
-			w.cond.Wait()
-		}
-		if w.closed {
-			w.mu.Unlock()
+		n := w.next()
+		if n == nil {
 			return
 		}
-		n := w.todo[len(w.todo)-1]
-		w.todo = w.todo[:len(w.todo)-1]
-		w.mu.Unlock()
-
 		if w.ctx.Err() != nil {
 			close(n.done) // nobody waits for it any more
 			continue
@@ -238,18 +260,42 @@ func (w *localWalk) work() {
 			} // else the listing is over: nothing to tell
 			w.fail(err)
 		}
+		w.mu.Lock()
+		w.ahead += n.held()
 		if len(n.subdirs) > 0 {
 			// First subdirectory on top: the next the caller
 			// reports.
-			w.mu.Lock()
 			for i := len(n.subdirs) - 1; i >= 0; i-- {
 				w.todo = append(w.todo, n.subdirs[i])
 			}
 			w.cond.Broadcast()
-			w.mu.Unlock()
 		}
+		w.mu.Unlock()
 		close(n.done) // n is the caller's from here on
 	}
+}
+
+// next waits for a directory to read and takes it, or returns nil when
+// the listing is over.
+func (w *localWalk) next() *dirNode {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for !w.closed {
+		if n := w.want; n != nil && !n.taken {
+			n.taken = true
+			return n
+		}
+		for w.ahead < w.l.maxAhead && len(w.todo) > 0 {
+			n := w.todo[len(w.todo)-1]
+			w.todo = w.todo[:len(w.todo)-1]
+			if !n.taken {
+				n.taken = true
+				return n
+			}
+		}
+		w.cond.Wait()
+	}
+	return nil
 }
 
 // listingError logs and counts err, which ends the listing in the
@@ -274,19 +320,7 @@ func (w *localWalk) fail(err error) {
 // entry of n comes before the subtree of a directory "d" of n exactly when
 // its path sorts before "d/".
 func (w *localWalk) emit(n *dirNode, fn func(backends.Entry) error) error {
-	select {
-	case <-n.done:
-	case <-w.failed:
-	case <-w.ctx.Done():
-	}
-	// A failure anywhere ends the listing, as in rclone's walk, whether
-	// or not the failed directory was reported yet.
-	select {
-	case <-w.failed:
-		return w.err
-	default:
-	}
-	if err := w.ctx.Err(); err != nil {
+	if err := w.await(n); err != nil {
 		return err
 	}
 	j := 0
@@ -311,6 +345,42 @@ func (w *localWalk) emit(n *dirNode, fn func(backends.Entry) error) error {
 	return nil
 }
 
+// await waits until n is read, and takes it out of the read-ahead.
+func (w *localWalk) await(n *dirNode) error {
+	select {
+	case <-n.done:
+	default:
+		w.mu.Lock()
+		w.want = n
+		w.cond.Broadcast()
+		w.mu.Unlock()
+		select {
+		case <-n.done:
+		case <-w.failed:
+		case <-w.ctx.Done():
+		}
+	}
+	// A failure anywhere ends the listing, as in rclone's walk, whether
+	// or not the failed directory was reported yet.
+	select {
+	case <-w.failed:
+		return w.err
+	default:
+	}
+	if err := w.ctx.Err(); err != nil {
+		return err
+	}
+	w.mu.Lock()
+	w.want = nil
+	full := w.ahead >= w.l.maxAhead
+	w.ahead -= n.held()
+	if full && w.ahead < w.l.maxAhead {
+		w.cond.Broadcast()
+	}
+	w.mu.Unlock()
+	return nil
+}
+
 // beforeSubtree reports whether p sorts before dir+"/", without building
 // that string. p and dir are entries of the same directory.
 func beforeSubtree(p, dir string) bool {
@@ -319,6 +389,37 @@ func beforeSubtree(p, dir string) bool {
 	}
 	// p is a prefix of dir (or equal to it), or they differ earlier.
 	return p <= dir
+}
+
+// sortDir sorts the directory read into n, and fails when two of its files,
+// or two of its directories, have one path: names that differ on disk but
+// not once rclone's encoding (or unicode normalization) has been applied
+// ("‛" and "‛‛" are both "‛‛"). rclone's walk would report that path twice,
+// and all the subtree of such a directory twice, which no order keeps
+// sorted; the engine cannot sync such names either way.
+func sortDir(n *dirNode) error {
+	slices.SortFunc(n.entries, func(a, b backends.Entry) int { return strings.Compare(a.Path, b.Path) })
+	slices.SortFunc(n.subdirs, compareSubtrees)
+	var file string // the last file, "" before the first
+	for _, e := range n.entries {
+		if e.Dir {
+			continue
+		}
+		if e.Path == file {
+			return sameNameError(e.Path)
+		}
+		file = e.Path
+	}
+	for i := 1; i < len(n.subdirs); i++ {
+		if n.subdirs[i].remote == n.subdirs[i-1].remote {
+			return sameNameError(n.subdirs[i].remote)
+		}
+	}
+	return nil
+}
+
+func sameNameError(p string) error {
+	return fmt.Errorf("two names on disk are both %q in rclone's encoding of local names: rename one of them", p)
 }
 
 // compareSubtrees orders directories as their "dir/" prefixes sort.

@@ -35,6 +35,10 @@ const (
 type dirReader struct {
 	buf []byte // getdents
 	st  unix.Stat_t
+	// entries collects a directory's entries, of which the dirNode gets
+	// a copy of the right size, allocated once: the node holds it until
+	// the caller has reported them.
+	entries []backends.Entry
 }
 
 func newDirReader() *dirReader {
@@ -59,7 +63,7 @@ func lstatDevice(p string) (uint64, bool) {
 // directory it may not open is logged and counted in the stats and lists
 // empty; an entry it cannot lstat likewise, and is left out; one that
 // vanished is left out silently. Any other failure is returned and ends
-// the listing.
+// the listing, and so do two names that are one path (sortDir).
 func (rd *dirReader) read(w *localWalk, n *dirNode) (err error) {
 	if err := ignoringEINTR(func() error { return unix.Stat(n.osPath, &rd.st) }); err != nil {
 		return fs.ErrorDirNotFound
@@ -91,13 +95,20 @@ func (rd *dirReader) read(w *localWalk, n *dirNode) (err error) {
 	if err == nil {
 		err = cerr
 	}
+	if err == nil {
+		n.entries = slices.Clone(rd.entries)
+	}
+	clear(rd.entries) // else they keep n's paths alive after n is reported
+	rd.entries = rd.entries[:0]
 	if err != nil {
-		n.entries, n.subdirs = nil, nil
+		n.subdirs = nil
 		return err
 	}
 	accounting.Stats(w.ctx).Listed(int64(listed))
-	slices.SortFunc(n.entries, func(a, b backends.Entry) int { return strings.Compare(a.Path, b.Path) })
-	slices.SortFunc(n.subdirs, compareSubtrees)
+	if err := sortDir(n); err != nil {
+		n.entries, n.subdirs = nil, nil
+		return err
+	}
 	return nil
 }
 
@@ -145,8 +156,8 @@ func (rd *dirReader) readFd(w *localWalk, n *dirNode, fd int) (listed int, err e
 }
 
 // entry lstats the entry called name of the open directory n and adds it
-// to n as the local backend would; ok reports that the backend's List
-// would have returned it.
+// to rd.entries, and a directory to n.subdirs, as the local backend would;
+// ok reports that the backend's List would have returned it.
 func (rd *dirReader) entry(w *localWalk, n *dirNode, fd int, name []byte) (ok bool, err error) {
 	plain := isPlain(name)
 	var remote, osName string
@@ -184,7 +195,7 @@ func (rd *dirReader) entry(w *localWalk, n *dirNode, fd int, name []byte) (ok bo
 			done:   make(chan struct{}),
 		})
 		if w.r.caps.Dirs {
-			n.entries = append(n.entries, backends.Entry{Path: remote, Dir: true})
+			rd.entries = append(rd.entries, backends.Entry{Path: remote, Dir: true})
 		}
 		return true, nil
 	case unix.S_IFLNK:
@@ -211,7 +222,7 @@ func (rd *dirReader) entry(w *localWalk, n *dirNode, fd int, name []byte) (ok bo
 			e.ModTime = time.Unix(0, 0).UTC() // as entryOf
 		}
 	}
-	n.entries = append(n.entries, e)
+	rd.entries = append(rd.entries, e)
 	return true, nil
 }
 

@@ -4,6 +4,7 @@ package rclonefs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -18,6 +19,9 @@ import (
 	"time"
 
 	"github.com/ferry-sync/ferry/backends"
+	"github.com/rclone/rclone/fs"
+	"github.com/rclone/rclone/fs/accounting"
+	"github.com/rclone/rclone/fs/filter"
 )
 
 // The fast listing of local folders (list_local.go) against rclone's walk,
@@ -75,15 +79,16 @@ func listWith(t *testing.T, r *Replica) listing {
 func compareListings(t *testing.T, remote string) listing {
 	t.Helper()
 	fast := open(t, remote)
-	if fast.local == nil {
-		t.Fatalf("%s: no fast listing", remote)
+	if fast.local == nil || !fast.Caps().ListSorted {
+		t.Fatalf("%s: no fast listing, or not said to be sorted", remote)
 	}
 	slow := open(t, remote)
-	slow.local = nil
+	throughWalk(slow)
 	f, s := listWith(t, fast), listWith(t, slow)
 	if !slices.IsSortedFunc(f.entries, func(a, b backends.Entry) int { return strings.Compare(a.Path, b.Path) }) {
 		t.Errorf("%s: the fast listing is not sorted by path", remote)
 	}
+	checkFileOrder(t, remote, f.entries)
 	byPath := func(a, b backends.Entry) int {
 		if c := strings.Compare(a.Path, b.Path); c != 0 {
 			return c
@@ -124,6 +129,23 @@ func compareListings(t *testing.T, remote string) listing {
 		t.Errorf("%s: log lines differ\nfast:  %q\nrclone: %q", remote, f.logs, s.logs)
 	}
 	return f
+}
+
+// checkFileOrder fails t unless the files of es come in increasing order
+// of Path, each once, as Caps.ListSorted promises.
+func checkFileOrder(t *testing.T, what string, es []backends.Entry) {
+	t.Helper()
+	prev := "" // no path is empty
+	for _, e := range es {
+		if e.Dir {
+			continue
+		}
+		if prev != "" && e.Path <= prev {
+			t.Errorf("%s: file %q listed after %q", what, e.Path, prev)
+			return
+		}
+		prev = e.Path
+	}
 }
 
 func fmtEntries(es []backends.Entry) string {
@@ -169,8 +191,12 @@ func trickyTree(t *testing.T, dir string) {
 	t.Helper()
 	tree(t, dir,
 		// Order of paths against the walk's directory order: "a" sorts
-		// before "a-b" and "a.txt", "a/" after them.
-		"a/x.md", "a/b/c/deep.md", "a-b", "a.txt", "a!", "A", "b/",
+		// before "a b", "a-b" and "a.txt", and "a/x.md" after them, as
+		// after every byte below '/'; names the encoding changes sort
+		// by what it makes of them. ferry's metadata files are files
+		// like any.
+		"a/x.md", "a/b/c/deep.md", "a-b", "a.txt", "a!", "A", "b/", "a b", "a#", "a-", "a.", "a0",
+		"a\x01ctl", "a．", "aé", ".ferry/format", ".ferry/deletions", ".ferry-x", ".ferryz",
 		"empty/", "empty2/nested/", "with space/f g.md", " lead", "trail ", "~tilde",
 		// Names rclone's local encoding changes or might: control
 		// characters and DEL, full-width look-alikes of "/" and ".",
@@ -277,14 +303,27 @@ func TestLocalListerFallsBack(t *testing.T) {
 		":local,override.links:" + dir,
 		":alias,remote='" + dir + "':",
 	} {
-		if r := open(t, remote); r.local != nil {
-			t.Errorf("%s: fast listing", remote)
+		if r := open(t, remote); r.local != nil || r.Caps().ListSorted {
+			t.Errorf("%s: fast listing, or said to be sorted", remote)
 		}
 	}
 	t.Run("env", func(t *testing.T) {
 		t.Setenv("RCLONE_LOCAL_COPY_LINKS", "true")
-		if r := open(t, dir); r.local != nil {
-			t.Error("RCLONE_LOCAL_COPY_LINKS: fast listing")
+		if r := open(t, dir); r.local != nil || r.Caps().ListSorted {
+			t.Error("RCLONE_LOCAL_COPY_LINKS: fast listing, or said to be sorted")
+		}
+	})
+	t.Run("filters", func(t *testing.T) {
+		ctx, fi := filter.AddConfig(testCtx)
+		if err := fi.Add(false, "*.tmp"); err != nil {
+			t.Fatal(err)
+		}
+		r, err := Open(ctx, dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.local != nil || r.Caps().ListSorted {
+			t.Error("rclone's filters: fast listing, or said to be sorted")
 		}
 	})
 	t.Run("links", func(t *testing.T) {
@@ -315,6 +354,38 @@ func TestLocalListerFailures(t *testing.T) {
 			t.Error("no error")
 		}
 	})
+	t.Run("one path", func(t *testing.T) {
+		// Names that rclone's encoding, or unicode normalization,
+		// makes one path: the walk reports it twice (a directory's
+		// subtree too), the fast listing fails.
+		for _, tc := range []struct {
+			remote string
+			files  []string
+			path   string
+		}{
+			{":local:", []string{"f‛．", "f‛‛．"}, "f‛‛．"},
+			{":local:", []string{"d‛．/x", "d‛‛．/y"}, "d‛‛．"},
+			{":local,unicode_normalization:", []string{"é", "e\u0301"}, "é"},
+		} {
+			dir := t.TempDir()
+			tree(t, dir, tc.files...)
+			fast, slow := open(t, tc.remote+dir), open(t, tc.remote+dir)
+			throughWalk(slow)
+			f, s := listWith(t, fast), listWith(t, slow)
+			if !strings.Contains(f.err, sameNameError(tc.path).Error()) {
+				t.Errorf("%q: fast listing fails with %q", tc.files, f.err)
+			}
+			n := 0
+			for _, e := range s.entries {
+				if e.Path == tc.path {
+					n++
+				}
+			}
+			if s.err != "" || n != 2 {
+				t.Errorf("%q: rclone's walk lists %q %d times, and fails with %q", tc.files, tc.path, n, s.err)
+			}
+		}
+	})
 	t.Run("missing", func(t *testing.T) {
 		compareListings(t, filepath.Join(t.TempDir(), "not", "yet"))
 	})
@@ -328,7 +399,7 @@ func TestLocalListerFailures(t *testing.T) {
 	t.Run("became a file", func(t *testing.T) {
 		dir := filepath.Join(t.TempDir(), "root")
 		fast, slow := open(t, dir), open(t, dir)
-		slow.local = nil
+		throughWalk(slow)
 		tree(t, filepath.Dir(dir), "root")
 		f, s := listWith(t, fast), listWith(t, slow)
 		if f.err != s.err || f.err == "" {
@@ -476,5 +547,142 @@ func TestLocalListerStops(t *testing.T) {
 	cancel()
 	if err := r.List(ctx, func(backends.Entry) error { return nil }); err == nil {
 		t.Error("List with a cancelled context returned no error")
+	}
+}
+
+// TestLocalListerKeepsOpenFilters checks that a listing comes sorted, as
+// Caps says, whatever rclone filters the context of List carries: the
+// replica lists with the ones Open saw (none), through the fast listing.
+func TestLocalListerKeepsOpenFilters(t *testing.T) {
+	dir := t.TempDir()
+	tree(t, dir, "b.txt", "a.tmp", "c/d.txt")
+	r := open(t, dir)
+	ctx, fi := filter.AddConfig(testCtx)
+	if err := fi.Add(false, "*.tmp"); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	if err := r.List(ctx, func(e backends.Entry) error {
+		got = append(got, e.Path)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"a.tmp", "b.txt", "c", "c/d.txt"}; !r.Caps().ListSorted || !slices.Equal(got, want) {
+		t.Errorf("listed %q (ListSorted %v), want %q", got, r.Caps().ListSorted, want)
+	}
+}
+
+// TestLocalListerReadAhead checks that workers read no further ahead of a
+// slow caller than the limit allows: at most the limit, plus a directory
+// for each worker that began reading below it and one for the directory
+// the caller waits for; the caller itself holds the entries it has yet to
+// report of the directories it is in.
+func TestLocalListerReadAhead(t *testing.T) {
+	const dirs, subdirs, files = 8, 16, 8 // dN/sNN/fNN
+	dir := t.TempDir()
+	var paths []string
+	for i := range dirs {
+		for j := range subdirs {
+			for k := range files {
+				paths = append(paths, fmt.Sprintf("d%d/s%02d/f%02d", i, j, k))
+			}
+		}
+	}
+	tree(t, dir, paths...)
+	const checkers, limit = 4, 64
+	ctx, ci := fs.AddConfig(testCtx)
+	ci.Checkers = checkers
+	r, err := Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.local.maxAhead = limit
+	// The walk counts the entries it read in the stats group of its
+	// context, as the local backend does: read and not yet reported is
+	// that count less what fn got.
+	group := t.Name()
+	ctx = accounting.WithStatsGroup(ctx, group)
+	t.Cleanup(func() { deleteStatsGroup(ctx, group) })
+	reported, peak := 0, 0
+	_, err = r.local.list(ctx, r, func(backends.Entry) error {
+		reported++
+		listed := accounting.Stats(ctx).Listed(0) // adds none, returns the count
+		peak = max(peak, int(listed)-reported)
+		if reported%64 == 0 {
+			time.Sleep(time.Millisecond) // a busy engine
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if total := dirs + dirs*subdirs + len(paths); reported != total {
+		t.Errorf("reported %d entries, want %d", reported, total)
+	}
+	held := subdirs + subdirs                   // what a dN counts for: entries and subdirectories
+	inside := dirs + subdirs + files            // the root, a dN, an sNN
+	bound := limit + (checkers+1)*held + inside // of 1160 entries
+	t.Logf("at most %d entries read and not reported, bound %d", peak, bound)
+	if peak > bound {
+		t.Errorf("%d entries read and not reported, want at most %d", peak, bound)
+	}
+}
+
+// TestLocalListerSmallReadAhead lists a deep and wide tree with almost no
+// read-ahead allowed, so that the caller gets nearly every directory read
+// on demand, out of the order workers take them in. A listing waiting for a
+// directory no worker would read would end at the context's deadline.
+func TestLocalListerSmallReadAhead(t *testing.T) {
+	dir := t.TempDir()
+	var files []string
+	var grow func(p string, depth int)
+	grow = func(p string, depth int) {
+		for _, f := range []string{"a b", "a.txt", "b0"} {
+			files = append(files, path.Join(p, f))
+		}
+		if depth > 0 {
+			for _, d := range []string{"a", "a-b", "b"} {
+				grow(path.Join(p, d), depth-1)
+			}
+		}
+	}
+	grow("", 5) // 364 directories
+	tree(t, dir, files...)
+	slices.Sort(files)
+	for _, checkers := range []int{1, 4} {
+		for _, limit := range []int{1, 2} {
+			ctx, ci := fs.AddConfig(testCtx)
+			ci.Checkers = checkers
+			r, err := Open(ctx, dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.local.maxAhead = limit
+			ctx, cancel := context.WithTimeout(testCtx, time.Minute)
+			var got []string
+			err = r.List(ctx, func(e backends.Entry) error {
+				if !e.Dir {
+					got = append(got, e.Path)
+				}
+				return nil
+			})
+			if err != nil || !slices.Equal(got, files) {
+				t.Errorf("%d checkers, limit %d: listed %d files, want %d in order; error %v", checkers, limit, len(got), len(files), err)
+			}
+			// An error from fn still ends the listing.
+			stop := errors.New("enough")
+			n := 0
+			err = r.List(ctx, func(backends.Entry) error {
+				if n++; n == 100 {
+					return stop
+				}
+				return nil
+			})
+			cancel()
+			if err != stop {
+				t.Errorf("%d checkers, limit %d: List returned %v, want %v", checkers, limit, err, stop)
+			}
+		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -32,6 +33,10 @@ func TestLocalCaps(t *testing.T) {
 	}
 	if c.Precision <= 0 || c.Precision > time.Second || !c.SetModTime || !c.ListModTime || !c.Dirs {
 		t.Errorf("Caps = %+v, want modtimes and directories", c)
+	}
+	// Only ferry's own listing of local folders comes sorted.
+	if c.ListSorted != localListSupported {
+		t.Errorf("ListSorted = %v, want %v on %s", c.ListSorted, localListSupported, runtime.GOOS)
 	}
 }
 

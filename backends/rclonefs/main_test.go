@@ -46,3 +46,11 @@ func open(t *testing.T, remote string) *Replica {
 	}
 	return r
 }
+
+// throughWalk makes r list through rclone's walk, as a replica that the
+// fast listing of local folders does not apply to would: in no particular
+// order.
+func throughWalk(r *Replica) {
+	r.local = nil
+	r.caps.ListSorted = false
+}

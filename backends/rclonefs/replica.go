@@ -12,6 +12,7 @@ import (
 
 	"github.com/ferry-sync/ferry/backends"
 	"github.com/rclone/rclone/fs"
+	"github.com/rclone/rclone/fs/filter"
 	"github.com/rclone/rclone/fs/fspath"
 	"github.com/rclone/rclone/fs/hash"
 )
@@ -24,7 +25,11 @@ type Replica struct {
 	// ci is the rclone configuration Open was given, put back into the
 	// contexts of later calls: the engine passes its own contexts, and
 	// rclone reads its configuration from them.
-	ci       *fs.ConfigInfo
+	ci *fs.ConfigInfo
+	// fi is the rclone filter Open's context carried, likewise put
+	// back: whether a listing may take the fast path, and so comes
+	// sorted (Caps.ListSorted), depends on it, and is settled at Open.
+	fi       *filter.Filter
 	caps     backends.Caps
 	listHash hash.Type // the kind of Caps.ListHash, or hash.None
 	hashes   hash.Set  // the kinds of Caps.Hashes
@@ -97,6 +102,7 @@ func Open(ctx context.Context, remote string) (*Replica, error) {
 		f:    f,
 		name: canonicalName(parsed, info, rootOf(parsed, info, f)),
 		ci:   fs.GetConfig(ctx),
+		fi:   filter.GetConfig(ctx),
 	}
 	r.caps, r.listHash = capsOf(f)
 	r.stamped = r.caps.ListModTime && !r.caps.SetModTime
@@ -114,7 +120,11 @@ func Open(ctx context.Context, remote string) (*Replica, error) {
 	// and some servers (golang.org/x/net/webdav) do write in place.
 	r.partial = ft.Move != nil && (ft.PartialUploads || fs.Type(f) == "webdav")
 	r.renameByCopy = fs.Type(f) == "webdav" && ft.Copy != nil
-	r.local = newLocalLister(ctx, remote, f)
+	if r.listHash == hash.None { // the fast listing never hashes
+		r.local = newLocalLister(ctx, remote, f)
+	}
+	// rclone's walk lists in whatever order its directory reads end.
+	r.caps.ListSorted = r.local != nil
 	return r, nil
 }
 
@@ -271,14 +281,17 @@ func (r *Replica) Settle(ctx context.Context) {
 	}
 }
 
-// with returns ctx carrying the rclone configuration the replica was
-// opened with.
+// with returns ctx carrying the rclone configuration and filters the
+// replica was opened with.
 func (r *Replica) with(ctx context.Context) context.Context {
-	if fs.GetConfig(ctx) == r.ci {
-		return ctx
+	if fs.GetConfig(ctx) != r.ci {
+		var ci *fs.ConfigInfo
+		ctx, ci = fs.AddConfig(ctx)
+		*ci = *r.ci
 	}
-	ctx, ci := fs.AddConfig(ctx)
-	*ci = *r.ci
+	if filter.GetConfig(ctx) != r.fi {
+		ctx = filter.ReplaceConfig(ctx, r.fi)
+	}
 	return ctx
 }
 
