@@ -36,11 +36,16 @@ const (
 const (
 	maxString      = 1 << 20 // a path, a hash or a header field, in bytes
 	maxGroup       = 1 << 16 // records per group
-	groupSoftBytes = 4 << 20 // a group is closed once its columns hold this much
+	// groupSoftBytes closes a group once its columns hold this much.
+	// Decode holds one group's columns while it builds the records, on
+	// top of them: at 1 MiB (about 17,000 records of a notes vault) a
+	// no-change run of 100,000 files peaks 5 MB lower than at 4 MiB, and
+	// the file grows by under 2% (30.0 to 30.5 bytes a record).
+	groupSoftBytes = 1 << 20
 	// maxGroupBytes bounds a group's columns: a full group of the largest
 	// records stays far below it (see groupWriter.full).
 	maxGroupBytes = 16 << 20
-	// windowSize is the zstd window: about one group of a notes vault.
+	// windowSize is the zstd window: about two groups of a notes vault.
 	// 8 MiB saved under 0.1% and cost 3 times the memory and time.
 	windowSize    = 2 << 20
 	maxWindowSize = 16 << 20 // what Decode accepts
