@@ -34,8 +34,8 @@ const (
 // package writes can be read back; Decode uses them to bound what a damaged
 // length field can make it allocate.
 const (
-	maxString      = 1 << 20 // a path, a hash or a header field, in bytes
-	maxGroup       = 1 << 16 // records per group
+	maxString = 1 << 20 // a path, a hash or a header field, in bytes
+	maxGroup  = 1 << 16 // records per group
 	// groupSoftBytes closes a group once its columns hold this much.
 	// Decode holds one group's columns while it builds the records, on
 	// top of them: at 1 MiB (about 17,000 records of a notes vault) a
