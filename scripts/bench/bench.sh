@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
-# The benchmark of issue 6: `make bench` (bench.sh) and `make bench-large`
-# (bench.sh large). It installs the tools ferry is compared with (Unison and
-# rsync from Debian's packages, rclone at the version in go.mod from the Go
-# module proxy), builds ferry and the harness, and runs scripts/bench/benchtool,
-# which generates the trees, runs the scenarios and writes its section of
-# docs/performance.md. Everything runs on local folders.
+# The benchmark of issue 6: `make bench` (bench.sh), `make bench-large`
+# (bench.sh large) and `make bench-remote` (bench.sh remote). It installs the
+# tools ferry is compared with (Unison and rsync from Debian's packages,
+# rclone at the version in go.mod from the Go module proxy) and, for the
+# remote run, the test suite's S3 and WebDAV servers (scripts/testserver),
+# builds ferry and the harness, and runs scripts/bench/benchtool, which
+# generates the trees, runs the scenarios and writes its section of
+# docs/performance.md. Everything runs on local folders and on servers on
+# 127.0.0.1.
 #
 # Environment: GO (go), FERRY_BENCH_CACHE (where the tools, trees and pairs
 # live; ~/.cache/ferry-bench), FERRY_BENCH_OUT (docs/performance.md; empty to
-# only print), BENCH_ARGS (more flags for `benchtool run`, e.g. "-reps 3").
+# only print), BENCH_ARGS (more flags for `benchtool run`, e.g. "-reps 3"),
+# BENCH_REMOTE_SIZES (the vaults of the remote run; 10000).
 set -euo pipefail
 
 GO=${GO:-go}
@@ -47,6 +51,16 @@ if [ ! -x "$rclone_dir/rclone" ]; then
 	(cd "$cache" && GOBIN="$rclone_dir" $GO install "github.com/rclone/rclone@$rver")
 fi
 
+# The servers of the remote and rename scenarios, once per machine; one that
+# cannot be installed (Apache, when not root) is left out of the run. (A
+# server's script also installs it when started: this shows the progress.)
+if [ "$mode" = remote ]; then
+	for kind in s3 webdav-rclone webdav-apache; do
+		GO=$GO bash scripts/testserver/install.sh "$kind" >&2 ||
+			echo "bench: the $kind server is not installed; the run goes on without it" >&2
+	done
+fi
+
 $GO build -o bin/ferry ./cmd/ferry
 $GO build -o "$cache/benchtool" ./scripts/bench/benchtool
 
@@ -61,8 +75,14 @@ large)
 	need=12
 	args=(-large -sizes "${BENCH_LARGE_SIZES:-10000,100000,1000000}" -reps 3 -tools ferry,unison,walk -scenarios nochange)
 	;;
+remote)
+	# The trees; the servers' copies go to the system's temporary folder
+	# (0.1 GB per tool and 10k files, one server at a time).
+	need=2
+	args=(-remote -sizes "${BENCH_REMOTE_SIZES:-10000}" -reps 5 -tools ferry,rclone-bisync -scenarios remote,rename)
+	;;
 *)
-	echo "usage: bench.sh [main|large]" >&2
+	echo "usage: bench.sh [main|large|remote]" >&2
 	exit 2
 	;;
 esac

@@ -1,8 +1,9 @@
-// Command benchtool is the benchmark harness of `make bench` and `make
-// bench-large` (see scripts/bench/bench.sh and docs/performance.md). It
-// generates seeded trees, changes them, walks them, and runs the scenarios:
-// ferry side by side with rclone bisync, Unison, rsync and a plain walk, each
-// repetition running every tool in turn, and writes the table of medians.
+// Command benchtool is the benchmark harness of `make bench`, `make
+// bench-large` and `make bench-remote` (see scripts/bench/bench.sh and
+// docs/performance.md). It generates seeded trees, changes them, walks them,
+// and runs the scenarios: ferry side by side with rclone bisync, Unison, rsync
+// and a plain walk, each repetition running every tool in turn, and writes
+// the table of medians.
 //
 //	benchtool gen -n 100000 -seed 1 DIR        a notes vault of about n files
 //	benchtool mutate -seed 3 -frac 0.01 A B    change 1% of the files on each side
@@ -10,7 +11,10 @@
 //	benchtool same A B                         compare two trees by path and size
 //	benchtool run [flags]                      the scenarios (see run -h)
 //
-// It never touches anything but local folders.
+// It touches nothing but local folders and, for the remote and rename
+// scenarios, the test suite's S3 and WebDAV servers, which it starts on
+// 127.0.0.1 with scripts/testserver and reaches through a proxy of its own
+// there (servers.go).
 package main
 
 import (

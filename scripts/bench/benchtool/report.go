@@ -402,42 +402,70 @@ func fsOf(dir string) string {
 
 func (b *bench) commands() string {
 	c := b.cfg
-	return fmt.Sprintf("```\n"+
-		"ferry sync ONE TWO --workdir STATE --config EMPTY_RCLONE_CONF -q\n"+
-		"rclone bisync ONE TWO --workdir STATE --config EMPTY_RCLONE_CONF -q   # after one run with --resync\n"+
-		"UNISON=STATE unison ONE TWO -auto -batch -times -silent               # after one first run\n"+
-		"rsync -a --dry-run ONE/ TWO/\n"+
-		"benchtool walk ONE                                                      # filepath.WalkDir + lstat of every entry\n"+
-		"rclone sync FULL EMPTY --config EMPTY_RCLONE_CONF -q                    # first-run scenario\n"+
-		"```\n\nEach timed command runs under `/usr/bin/time -f %%M` (peak RSS of the largest process, from wait4); "+
+	var s strings.Builder
+	s.WriteString("```\n")
+	if !c.remote {
+		s.WriteString("ferry sync ONE TWO --workdir STATE --config EMPTY_RCLONE_CONF -q\n" +
+			"rclone bisync ONE TWO --workdir STATE --config EMPTY_RCLONE_CONF -q   # after one run with --resync\n" +
+			"UNISON=STATE unison ONE TWO -auto -batch -times -silent               # after one first run\n" +
+			"rsync -a --dry-run ONE/ TWO/\n" +
+			"benchtool walk ONE                                                      # filepath.WalkDir + lstat of every entry\n" +
+			"rclone sync FULL EMPTY --config EMPTY_RCLONE_CONF -q                    # first-run scenario\n")
+	}
+	if c.scenarios["remote"] || c.scenarios["rename"] {
+		s.WriteString("ferry sync ONE SERVER:PATH/bench/FOLDER --workdir STATE --config SERVERS_RCLONE_CONF -q\n" +
+			"rclone bisync ONE SERVER:PATH/bench/FOLDER --workdir STATE --config SERVERS_RCLONE_CONF -q   # after rclone mkdir and one run with --resync\n" +
+			"rclone bisync ... --force   # rename scenario: a renamed folder is a mass deletion to rclone bisync, which stops without it\n" +
+			"# SERVER: s3 (versitygw), webdav-rclone (rclone serve webdav), webdav-apache (Apache mod_dav), started by scripts/testserver/SERVER.sh\n" +
+			"# and reached through benchtool's counting proxy on 127.0.0.1; WebDAV remotes with pacer_min_sleep = 1ms\n")
+	}
+	fmt.Fprintf(&s, "```\n\nEach timed command runs under `/usr/bin/time -f %%M` (peak RSS of the largest process, from wait4); "+
 		"wall time is measured around it. The harness: `%s`.\n", c.commandLine)
+	return s.String()
 }
 
 func (b *bench) render() string {
 	var s strings.Builder
 	c := b.cfg
-	if c.large {
+	switch {
+	case c.large:
 		fmt.Fprintf(&s, "## The large run (`make bench-large`)\n\n")
-	} else {
+	case c.remote:
+		fmt.Fprintf(&s, "## S3 and WebDAV servers (`make bench-remote`)\n\n")
+	default:
 		fmt.Fprintf(&s, "## Results of `make bench`\n\n")
 	}
 	s.WriteString(b.machine())
-	fmt.Fprintf(&s, "- Repetitions: %d (no change, 1%% changed), %d (first run), %d (start-up); every repetition runs each tool once, in a rotating order. "+
+	reps := fmt.Sprintf("%d (no change, 1%% changed), %d (first run), %d (start-up)", c.reps, c.firstReps, c.startupReps)
+	if c.remote {
+		reps = fmt.Sprintf("%d (no change against each server, renames)", c.reps)
+	}
+	fmt.Fprintf(&s, "- Repetitions: %s; every repetition runs each tool once, in a rotating order. "+
 		"Medians; the ratio columns are medians of the per-repetition ratios (tools of one repetition ran back to back). "+
 		"Memory is peak RSS in MB (10^6 bytes). The page cache is warm: the trees were read before. "+
 		"Others' CPU is the most CPU the rest of the machine used during one of the runs (cores, from /proc/stat less the tool's own time): "+
-		"well above 0.1, another job ran alongside and that row is noisier.\n", c.reps, c.firstReps, c.startupReps)
+		"well above 0.1, another job ran alongside and that row is noisier.\n", reps)
 	fmt.Fprintf(&s, "- Trees: seeded notes vaults from `benchtool gen` (folders of 20-180 markdown notes of median 1.5 kB, one file in 400 an attachment of 100 kB-2 MB)")
 	if c.gosrc != "" && !c.large {
 		fmt.Fprintf(&s, ", and `%s` copied (go-src)", c.gosrc)
 	}
-	s.WriteString(". Each tool syncs a pair of its own: two hard-linked copies of the tree.\n\n")
+	s.WriteString(". Each tool syncs a pair of its own: two hard-linked copies of the tree")
+	if b.servers != nil {
+		s.WriteString(" or, with a server, a hard-linked copy and a folder on the server")
+	}
+	if c.scenarios["rename"] {
+		fmt.Fprintf(&s, ". The rename scenario's tree: %d attachments of 4-16 kB (%.1f MB) in one folder, and a note for every 25", renameFiles, float64(b.renameBytes)/1e6)
+	}
+	s.WriteString(".\n\n")
 	s.WriteString(b.commands())
 
-	if !c.large {
-		s.WriteString("\n### Targets of issue 6\n\n" + b.targets())
-	} else {
+	switch {
+	case c.large:
 		s.WriteString("\n### The curve\n\n" + b.curve())
+	case c.remote:
+		s.WriteString("\n### Targets of issue 6\n\n| target | measured | verdict |\n|---|---|---|\n" + b.remoteTargets())
+	default:
+		s.WriteString("\n### Targets of issue 6\n\n" + b.targets())
 	}
 
 	for _, scen := range []string{"startup", "nochange", "changed", "first"} {
@@ -480,6 +508,17 @@ func (b *bench) render() string {
 		if scen == "startup" {
 			s.WriteString("\n" + b.startupNotes)
 		}
+	}
+	s.WriteString(b.remoteTable())
+	s.WriteString(b.renameTable())
+	if len(b.remoteFirst) > 0 {
+		s.WriteString("\nFirst syncs of the remote and rename pairs (one run each, before the repetitions; ferry's makes the server's copy, rclone bisync's is its --resync):\n\n")
+		for _, l := range b.remoteFirst {
+			s.WriteString("- " + l + "\n")
+		}
+	}
+	for _, l := range b.serverNotes {
+		s.WriteString("\n" + l + "\n")
 	}
 	if len(b.initRuns) > 0 {
 		s.WriteString("\nFirst syncs of identical sides (one run each, before the repetitions; they build each tool's state and read every file):\n\n")
@@ -583,9 +622,200 @@ func (b *bench) targets() string {
 		row("History: under 25 bytes per file on disk", fmt.Sprintf("%s B/record", fmtF(per, 1)), per < 25, !math.IsNaN(per))
 	}
 	row("1M files, no change: under 10 s and 600 MB, linear", "see `make bench-large` below", false, false)
-	row("S3 and WebDAV: no request per object; files per second", "not in this harness (local folders only)", false, false)
-	row("A renamed folder of 1,000 attachments moves, no content sent", "not in this harness", false, false)
+	s.WriteString(b.remoteTargets())
 	return s.String()
+}
+
+// The targets of issue 6 about servers, as they are phrased there.
+const (
+	targetRemote = "S3 and WebDAV, no change: listing requests only, none per file; files per second"
+	targetRename = "A renamed folder of 1,000 attachments moves, no content sent"
+)
+
+// remoteTargets are the rows of the targets table for the remote and rename
+// scenarios: ferry's no-change runs must make listing requests only (bar
+// the few that open the remote), and its renames must send no file
+// content.
+func (b *bench) remoteTargets() string {
+	var s strings.Builder
+	elsewhere := "see `make bench-remote`"
+	if b.cfg.remote {
+		elsewhere = "not in this run (-scenarios)"
+	}
+	var nochange, renames []string
+	listingsOnly, measured := true, false
+	for _, r := range b.results {
+		if r.scenario != "remote" || r.tool != "ferry" || r.err != "" {
+			continue
+		}
+		w := medianTraffic(r.wire)
+		tot := w.total().requests
+		measured = true
+		for _, x := range r.wire {
+			if perFile(x) > openRequests {
+				listingsOnly = false
+			}
+		}
+		wall := median(r.walls)
+		nochange = append(nochange, fmt.Sprintf("%s, %s: %s, %s files/s, %d requests of which %d listings (%d folders)",
+			r.server, r.tree, fmtSecs(wall), fmtF(float64(r.files)/wall, 0), tot, listings(w), r.folders))
+	}
+	if measured {
+		fmt.Fprintf(&s, "| %s | %s | %s |\n", targetRemote, strings.Join(nochange, "; "), verdict(listingsOnly, true))
+	} else {
+		fmt.Fprintf(&s, "| %s | %s | %s |\n", targetRemote, elsewhere, verdict(false, false))
+	}
+	noContent, measured := true, false
+	for _, r := range b.results {
+		if r.scenario != "rename" || r.tool != "ferry" || r.err != "" {
+			continue
+		}
+		measured = true
+		for _, x := range r.written {
+			if math.IsNaN(x) || x > 0 {
+				noContent = false
+			}
+		}
+		how := "a local rename"
+		if w := medianTraffic(r.wire); w != nil {
+			how = w.mix()
+		}
+		renames = append(renames, fmt.Sprintf("%s: %s, %s of content sent (%s)", r.server, fmtSecs(median(r.walls)), fmtBytes(median(r.written)), how))
+	}
+	if measured {
+		fmt.Fprintf(&s, "| %s | %s | %s |\n", targetRename, strings.Join(renames, "; "), verdict(noContent, true))
+	} else {
+		fmt.Fprintf(&s, "| %s | %s | %s |\n", targetRename, elsewhere, verdict(false, false))
+	}
+	return s.String()
+}
+
+// openRequests is how many requests for a user's file a no-change run may
+// make: opening a remote may look at its root (a HEAD on S3; on WebDAV a
+// PROPFIND of depth 0, counted as a listing) once per run, never per file.
+const openRequests = 2
+
+// listings counts the listing requests of a traffic.
+func listings(t traffic) int64 {
+	var n int64
+	for class, f := range t {
+		if listing(class) {
+			n += f.requests
+		}
+	}
+	return n
+}
+
+// perFile counts the requests of a traffic that are for a user's file:
+// neither listings nor for ferry's own files on the side.
+func perFile(t traffic) int64 {
+	var n int64
+	for class, f := range t {
+		if !listing(class) && !ferryOwn(class) {
+			n += f.requests
+		}
+	}
+	return n
+}
+
+func fmtBytes(x float64) string {
+	switch {
+	case math.IsNaN(x):
+		return "n/a"
+	case x < 1e3:
+		return fmtF(x, 0) + " B"
+	case x < 1e6:
+		return fmtF(x/1e3, 1) + " kB"
+	}
+	return fmtF(x/1e6, 1) + " MB"
+}
+
+// remoteTable is the remote scenario's table: each tool's no-change runs
+// against each server, with the requests they made.
+func (b *bench) remoteTable() string {
+	var s strings.Builder
+	for _, r := range b.results {
+		if r.scenario != "remote" {
+			continue
+		}
+		if s.Len() == 0 {
+			s.WriteString("\n### (e) No change, local folder to an S3 or WebDAV server on 127.0.0.1\n\n" +
+				"Requests are counted by a proxy in front of the server; \"listings\" are PROPFINDs (WebDAV) and ListObjects (S3, 1,000 keys each); " +
+				"\".ferry/\" marks requests for ferry's own files on the side (its format marker and deletion records). " +
+				"Answers' bodies are the bytes the server sent back. Others' CPU includes the server's and the proxy's.\n\n" +
+				"| server | tree | files | folders | tool | wall (median) | min-max | peak RSS (median) | files per second | requests (median run) | of which listings | request mix | answers' bodies | time / ferry's | others' CPU (max) |\n" +
+				"|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+		}
+		if r.err != "" {
+			fmt.Fprintf(&s, "| %s | %s | %d | | %s (FAILED: %s) | | | | | | | | | | |\n", r.server, r.tree, r.files, r.tool, cell(r.err))
+			continue
+		}
+		lo, hi := minMax(r.walls)
+		wall := median(r.walls)
+		w := medianTraffic(r.wire)
+		tr := ""
+		if f := b.findOn("remote", r.tree, r.server, "ferry"); f != nil {
+			tr = fmtF(pairedRatio(r.walls, f.walls), 2)
+		}
+		_, busy := minMax(r.other)
+		fmt.Fprintf(&s, "| %s | %s | %d | %d | %s | %s | %s-%s | %s MB | %s | %d | %d | %s | %s | %s | %s |\n",
+			r.server, r.tree, r.files, r.folders, r.tool, fmtSecs(wall), fmtSecs(lo), fmtSecs(hi), fmtF(mb(median(r.rss)), 0),
+			fmtF(float64(r.files)/wall, 0), w.total().requests, listings(w), w.mix(), fmtBytes(float64(w.total().received)), tr, fmtF(busy, 2))
+	}
+	return s.String()
+}
+
+// renameTable is the rename scenario's table: the run after the folder of
+// attachments was renamed on the first side.
+func (b *bench) renameTable() string {
+	var s strings.Builder
+	for _, r := range b.results {
+		if r.scenario != "rename" {
+			continue
+		}
+		if s.Len() == 0 {
+			fmt.Fprintf(&s, "\n### (f) A folder of %d attachments (%.1f MB) renamed on the local side\n\n"+
+				"Content written is the bodies of uploads through the proxy (PUT and POST, not S3's server-side copy) or, to a local folder, "+
+				"the files of the renamed folder that are no longer hard links of the first side's (a rename keeps them). "+
+				"After each run both sides hold the folder under its new name with the same bytes, and no file under the old one. "+
+				"\".ferry/\" marks requests for ferry's own files on the side (its format marker and deletion records).\n\n"+
+				"| second side | tool | wall (median) | min-max | peak RSS (median) | content written (median) | requests (median run) | request mix | time / ferry's | others' CPU (max) |\n"+
+				"|---|---|---|---|---|---|---|---|---|---|\n", renameFiles, float64(b.renameBytes)/1e6)
+		}
+		if r.err != "" {
+			fmt.Fprintf(&s, "| %s | %s (FAILED: %s) | | | | | | | | |\n", r.server, r.tool, cell(r.err))
+			continue
+		}
+		lo, hi := minMax(r.walls)
+		reqs, mix := "-", "-"
+		if w := medianTraffic(r.wire); w != nil {
+			reqs, mix = strconv.FormatInt(w.total().requests, 10), w.mix()
+		}
+		tr := ""
+		if f := b.findOn("rename", r.tree, r.server, "ferry"); f != nil {
+			tr = fmtF(pairedRatio(r.walls, f.walls), 2)
+		}
+		_, busy := minMax(r.other)
+		fmt.Fprintf(&s, "| %s | %s | %s | %s-%s | %s MB | %s | %s | %s | %s | %s |\n",
+			r.server, r.tool, fmtSecs(median(r.walls)), fmtSecs(lo), fmtSecs(hi), fmtF(mb(median(r.rss)), 0),
+			fmtBytes(median(r.written)), reqs, mix, tr, fmtF(busy, 2))
+	}
+	return s.String()
+}
+
+// findOn is find for the scenarios whose rows differ by server too.
+func (b *bench) findOn(scenario, tree, server, tool string) *series {
+	for _, s := range b.results {
+		if s.scenario == scenario && s.tree == tree && s.server == server && s.tool == tool {
+			return s
+		}
+	}
+	return nil
+}
+
+// cell makes an error fit in a table cell.
+func cell(err string) string {
+	return strings.ReplaceAll(truncate(err, 200), "|", "\\|")
 }
 
 // curve is the large run's table: time and memory by size, and what each

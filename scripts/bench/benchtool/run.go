@@ -27,7 +27,8 @@ type config struct {
 	reps, firstReps, startupReps            int
 	scenarios                               map[string]bool
 	tools                                   map[string]bool
-	large                                   bool
+	servers                                 []string
+	large, remote                           bool
 	self                                    string
 	rcloneConf                              string
 	commandLine                             string
@@ -36,7 +37,7 @@ type config struct {
 func runCmd(args []string) error {
 	fl := flag.NewFlagSet("run", flag.ExitOnError)
 	var c config
-	var sizes, scen, tools string
+	var sizes, scen, tools, servers string
 	fl.StringVar(&c.work, "work", "", "folder for the trees, pairs and state (required)")
 	fl.StringVar(&c.ferry, "ferry", "bin/ferry", "the ferry binary")
 	fl.StringVar(&c.rclone, "rclone", "", "the rclone binary (the version in go.mod)")
@@ -47,9 +48,11 @@ func runCmd(args []string) error {
 	fl.IntVar(&c.reps, "reps", 5, "repetitions of the no-change and 1%-changed scenarios")
 	fl.IntVar(&c.firstReps, "first-reps", 2, "repetitions of the first-run scenario")
 	fl.IntVar(&c.startupReps, "startup-reps", 10, "repetitions of the start-up measurements")
-	fl.StringVar(&scen, "scenarios", "startup,nochange,changed,first,history,gobench", "scenarios to run")
+	fl.StringVar(&scen, "scenarios", "startup,nochange,changed,first,history,gobench", "scenarios to run; remote and rename (S3 and WebDAV servers, see -servers) are make bench-remote's")
 	fl.StringVar(&tools, "tools", "ferry,rclone-bisync,unison,rsync,walk,rclone-sync", "tools to run (add unison-first for Unison in the first-run scenario)")
+	fl.StringVar(&servers, "servers", strings.Join(serverKinds, ","), "test servers of the remote and rename scenarios (scripts/testserver/KIND.sh)")
 	fl.BoolVar(&c.large, "large", false, "the large run: no change only, the curve over -sizes")
+	fl.BoolVar(&c.remote, "remote", false, "the remote run: its own section of -out, for the remote and rename scenarios")
 	_ = fl.Parse(args)
 	if c.work == "" {
 		return errors.New("run: -work is required")
@@ -62,6 +65,11 @@ func runCmd(args []string) error {
 		c.sizes = append(c.sizes, n)
 	}
 	c.scenarios, c.tools = set(scen), set(tools)
+	for _, k := range strings.Split(servers, ",") {
+		if k = strings.TrimSpace(k); k != "" {
+			c.servers = append(c.servers, k)
+		}
+	}
 	var err error
 	if c.self, err = os.Executable(); err != nil {
 		return err
@@ -72,6 +80,10 @@ func runCmd(args []string) error {
 				return err
 			}
 		}
+	}
+	if c.rclone == "" && (c.scenarios["remote"] || c.scenarios["rename"]) {
+		// It makes the pairs' folders on the servers.
+		return errors.New("run: the remote and rename scenarios need -rclone")
 	}
 	if c.rclone == "" {
 		delete(c.tools, "rclone-bisync")
@@ -113,6 +125,12 @@ type series struct {
 	walls, rss     []float64 // seconds and MiB, by repetition; NaN where it failed
 	other          []float64 // the rest of the machine's CPU use during each run, in cores
 	err            string
+
+	// The remote and rename scenarios.
+	server  string    // the second side: a server kind, or "local"
+	folders int       // folders of the tree, its root included
+	wire    []traffic // by repetition: the requests to the server
+	written []float64 // rename, by repetition: bytes of file content written to the second side
 }
 
 type bench struct {
@@ -122,6 +140,14 @@ type bench struct {
 	// Extra text for the report.
 	startupNotes, historyOut, goBenchOut, profileNote string
 	initRuns                                          []string
+
+	// The remote and rename scenarios: the servers that started, the
+	// rclone config that reaches them, why others did not, and the first
+	// syncs of the pairs.
+	servers                  []*server
+	remoteConf               string
+	serverNotes, remoteFirst []string
+	renameBytes              int64 // the renamed folder's files
 }
 
 func (b *bench) logf(format string, args ...any) {
@@ -229,30 +255,36 @@ type syncTool struct {
 	name string
 	args func(p pair, first bool) []string
 	env  func(p pair) []string
+	// force are the flags that let a run through the tool's check against
+	// deleting much of a side, which a renamed folder trips when the tool
+	// sees it as deletions.
+	force []string
 }
 
-func (b *bench) syncTools() []syncTool {
+// syncTools are the two-way tools of the run, with conf as rclone's config
+// file; remote leaves out those that sync local folders only.
+func (b *bench) syncTools(conf string, remote bool) []syncTool {
 	c := b.cfg
 	var out []syncTool
 	noEnv := func(pair) []string { return nil }
 	if c.tools["ferry"] {
 		out = append(out, syncTool{"ferry", func(p pair, first bool) []string {
-			return []string{c.ferry, "sync", p.one, p.two, "--workdir", p.state, "--config", c.rcloneConf, "-q"}
-		}, noEnv})
+			return []string{c.ferry, "sync", p.one, p.two, "--workdir", p.state, "--config", conf, "-q"}
+		}, noEnv, nil})
 	}
 	if c.tools["rclone-bisync"] && !c.large {
 		out = append(out, syncTool{"rclone bisync", func(p pair, first bool) []string {
-			a := []string{c.rclone, "bisync", p.one, p.two, "--workdir", p.state, "--config", c.rcloneConf, "-q"}
+			a := []string{c.rclone, "bisync", p.one, p.two, "--workdir", p.state, "--config", conf, "-q"}
 			if first {
 				a = append(a, "--resync")
 			}
 			return a
-		}, noEnv})
+		}, noEnv, []string{"--force"}})
 	}
-	if c.tools["unison"] {
+	if c.tools["unison"] && !remote {
 		out = append(out, syncTool{"unison", func(p pair, first bool) []string {
 			return []string{"unison", p.one, p.two, "-auto", "-batch", "-times", "-silent"}
-		}, func(p pair) []string { return []string{"UNISON=" + p.state} }})
+		}, func(p pair) []string { return []string{"UNISON=" + p.state} }, nil})
 	}
 	return out
 }
@@ -264,9 +296,19 @@ func (b *bench) run() error {
 			return err
 		}
 	}
-	trees, err := b.trees()
-	if err != nil {
-		return err
+	var trees []tree
+	if c.scenarios["nochange"] || c.scenarios["changed"] || c.scenarios["first"] || c.scenarios["remote"] {
+		var err error
+		if trees, err = b.trees(); err != nil {
+			return err
+		}
+	}
+	if c.scenarios["remote"] || c.scenarios["rename"] {
+		stop, err := b.startServers()
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	for _, t := range trees {
 		if c.scenarios["nochange"] || c.scenarios["changed"] {
@@ -278,6 +320,16 @@ func (b *bench) run() error {
 			if err := b.firstRun(t); err != nil {
 				return err
 			}
+		}
+		if c.scenarios["remote"] && t.vault {
+			if err := b.remoteNoChange(t); err != nil {
+				return err
+			}
+		}
+	}
+	if c.scenarios["rename"] {
+		if err := b.rename(); err != nil {
+			return err
 		}
 	}
 	if c.scenarios["history"] && !c.large {
@@ -293,8 +345,11 @@ func (b *bench) run() error {
 	fmt.Println(report)
 	if c.out != "" {
 		marker := "make bench"
-		if c.large {
+		switch {
+		case c.large:
 			marker = "make bench-large"
+		case c.remote:
+			marker = "make bench-remote"
 		}
 		if err := writeSection(c.out, marker, report); err != nil {
 			return err
@@ -307,6 +362,7 @@ func (b *bench) run() error {
 type tree struct {
 	name, dir string
 	files     int
+	vault     bool // generated by gen, not a copy of a real tree
 }
 
 // trees generates the vaults (once: a stamp marks a finished one) and copies
@@ -328,7 +384,7 @@ func (b *bench) trees() ([]tree, error) {
 				return nil, err
 			}
 		}
-		out = append(out, tree{name, dir, n})
+		out = append(out, tree{name, dir, n, true})
 	}
 	if b.cfg.gosrc != "" && !b.cfg.large {
 		dir := filepath.Join(b.cfg.work, "trees", "gosrc")
@@ -347,7 +403,7 @@ func (b *bench) trees() ([]tree, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, tree{"go-src", dir, n})
+		out = append(out, tree{"go-src", dir, n, false})
 	}
 	return out, nil
 }
@@ -404,7 +460,7 @@ func (b *bench) twoWay(t tree) error {
 	c := b.cfg
 	base := filepath.Join(c.work, "pairs", t.name)
 	defer os.RemoveAll(base)
-	tools := b.syncTools()
+	tools := b.syncTools(c.rcloneConf, false)
 	pairs := map[string]pair{}
 	var live []syncTool
 	for _, tl := range tools {

@@ -309,3 +309,47 @@ func same(a, b string) error {
 	}
 	return nil
 }
+
+// genAttachments writes the rename scenario's tree under dir: n attachments
+// of 4 to 16 kB (incompressible, as photos and PDFs are) in the folder sub,
+// and a note for each 25 of them in sub's parent. It follows from the seed.
+func genAttachments(dir, sub string, n int, seed uint64) (genStats, error) {
+	rng := rand.New(rand.NewPCG(seed, 0x61747461))
+	base := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
+	var specs []fileSpec
+	for i := range n {
+		size := 4096 + rng.IntN(12*1024+1)
+		specs = append(specs, fileSpec{
+			path:   filepath.ToSlash(filepath.Join(sub, fmt.Sprintf("%s %04d%s", words[rng.IntN(len(words))], i, exts[rng.IntN(len(exts))]))),
+			size:   size,
+			mtime:  base.Add(time.Duration(i) * time.Minute),
+			attach: true,
+			off:    rng.IntN(len(noise) - size),
+		})
+	}
+	for i := range n / 25 {
+		size := 200 + rng.IntN(3000)
+		specs = append(specs, fileSpec{
+			path:  filepath.ToSlash(filepath.Join(filepath.Dir(sub), fmt.Sprintf("day %02d.md", i+1))),
+			size:  size,
+			mtime: base.Add(time.Duration(i) * 24 * time.Hour),
+			off:   rng.IntN(len(text) - size),
+		})
+	}
+	var st genStats
+	if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
+		return st, err
+	}
+	for _, s := range specs {
+		p := filepath.Join(dir, filepath.FromSlash(s.path))
+		if err := os.WriteFile(p, s.content(), 0o644); err != nil {
+			return st, err
+		}
+		if err := os.Chtimes(p, s.mtime, s.mtime); err != nil {
+			return st, err
+		}
+		st.files++
+		st.bytes += int64(s.size)
+	}
+	return st, nil
+}
