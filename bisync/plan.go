@@ -72,10 +72,10 @@ type joined struct {
 }
 
 // join merges the two sorted listings, read through their cursors, and the
-// sorted history, path by path, leaves out the paths outside the filters and classifies the others. A
-// path that leaves the filters thus leaves the history and is left alone on
-// both sides; a path that enters is new to both. The history's directory
-// records are left to planDirs.
+// sorted history, path by path, leaves out the paths outside the filters
+// and classifies the others. A path that leaves the filters thus leaves the
+// history and is left alone on both sides; a path that enters is new to
+// both. The history's directory records are left to planDirs.
 func (e *engine) join(cur [2]*fileCursor, recs []history.Record, dirOK func(string) bool) *joined {
 	j := &joined{}
 	c1, c2 := cur[0], cur[1]

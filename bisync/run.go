@@ -97,7 +97,7 @@ func (e *engine) run(ctx context.Context, historyFile string) (*Result, error) {
 		j = e.join([2]*fileCursor{wholeCursor(&listings[0]), wholeCursor(&listings[1])}, recs, dirOK)
 		for s := range listings {
 			// What the rest of the run needs of the files is in
-			// the join and the file keys.
+			// the join.
 			listings[s].files, listings[s].odd = nil, nil
 		}
 	}
