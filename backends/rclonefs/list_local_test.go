@@ -591,13 +591,7 @@ func TestLocalListerReadAhead(t *testing.T) {
 	}
 	tree(t, dir, paths...)
 	const checkers, limit = 4, 64
-	ctx, ci := fs.AddConfig(testCtx)
-	ci.Checkers = checkers
-	r, err := Open(ctx, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.local.maxAhead = limit
+	ctx, r := openReadAhead(t, dir, checkers, limit)
 	// The walk counts the entries it read in the stats group of its
 	// context, as the local backend does: read and not yet reported is
 	// that count less what fn got.
@@ -605,7 +599,7 @@ func TestLocalListerReadAhead(t *testing.T) {
 	ctx = accounting.WithStatsGroup(ctx, group)
 	t.Cleanup(func() { deleteStatsGroup(ctx, group) })
 	reported, peak := 0, 0
-	_, err = r.local.list(ctx, r, func(backends.Entry) error {
+	_, err := r.local.list(ctx, r, func(backends.Entry) error {
 		reported++
 		listed := accounting.Stats(ctx).Listed(0) // adds none, returns the count
 		peak = max(peak, int(listed)-reported)
@@ -652,16 +646,10 @@ func TestLocalListerSmallReadAhead(t *testing.T) {
 	slices.Sort(files)
 	for _, checkers := range []int{1, 4} {
 		for _, limit := range []int{1, 2} {
-			ctx, ci := fs.AddConfig(testCtx)
-			ci.Checkers = checkers
-			r, err := Open(ctx, dir)
-			if err != nil {
-				t.Fatal(err)
-			}
-			r.local.maxAhead = limit
+			_, r := openReadAhead(t, dir, checkers, limit)
 			ctx, cancel := context.WithTimeout(testCtx, time.Minute)
 			var got []string
-			err = r.List(ctx, func(e backends.Entry) error {
+			err := r.List(ctx, func(e backends.Entry) error {
 				if !e.Dir {
 					got = append(got, e.Path)
 				}
@@ -685,4 +673,22 @@ func TestLocalListerSmallReadAhead(t *testing.T) {
 			}
 		}
 	}
+}
+
+// openReadAhead opens the local folder dir with the fast lister reading
+// with checkers workers and at most limit entries ahead, and returns the
+// context it was opened with, which carries the checkers.
+func openReadAhead(t *testing.T, dir string, checkers, limit int) (context.Context, *Replica) {
+	t.Helper()
+	ctx, ci := fs.AddConfig(testCtx)
+	ci.Checkers = checkers
+	r, err := Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.local == nil {
+		t.Fatalf("%s: no fast listing", dir)
+	}
+	r.local.maxAhead = limit
+	return ctx, r
 }
